@@ -1,0 +1,83 @@
+"""Loss networks and the training step that ``mindspore.train.Model`` drives.
+
+Every loss network returns a tuple of named scalar terms whose first entry is the total that is
+optimised; ``term_names`` names them (``("loss", "ce", "kd")`` for distillation, ``("loss", "ce")`` for
+plain supervised training).  Callbacks read that tuple from ``net_outputs`` and log every term, so a
+new method gets its terms logged by returning more of them.
+"""
+import mindspore as ms
+from mindspore import nn, ops
+
+from ats_ms.distill.frozen import FrozenTeacher
+
+
+class SupervisedNet(nn.Cell):
+    """Cross-entropy training of one network (teachers, and students without distillation)."""
+
+    term_names = ("loss", "ce")
+
+    def __init__(self, net):
+        super().__init__()
+        self.student = net
+        self.ce = nn.CrossEntropyLoss()
+
+    def construct(self, images, labels):
+        logits = self.student(images)
+        ce = self.ce(logits.astype(ms.float32), labels.astype(ms.int32))
+        return ce, ce
+
+
+class DistillNet(nn.Cell):
+    """Student + frozen teacher + a distillation loss with a ``terms(s, t, y)`` method.
+
+    The teacher runs inside the same graph as the student (one dispatch per step, graph sink mode
+    possible), wrapped in ``FrozenTeacher`` so that it never trains, never updates its BatchNorm
+    statistics and never receives a gradient.
+    """
+
+    def __init__(self, student, teacher, loss):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher if isinstance(teacher, FrozenTeacher) else FrozenTeacher(teacher)
+        self.loss = loss
+        self.term_names = getattr(loss, "term_names", ("loss", "ce", "kd"))
+
+    def construct(self, images, labels):
+        teacher_logits = self.teacher(images)
+        student_logits = self.student(images)
+        return self.loss.terms(student_logits, teacher_logits, labels)
+
+
+class TrainStep(nn.Cell):
+    """One optimisation step over the *student's* trainable parameters.
+
+    Like ``nn.TrainOneStepCell`` but the loss network returns a tuple of terms: the gradient is taken
+    of the first (sensitivity 1, the others 0) and the whole tuple is returned for logging.
+    ``loss_scale`` is a static scale for fp16 training; gradients are unscaled before the update.
+    Under data parallelism gradients are averaged across devices.
+    """
+
+    def __init__(self, loss_net, optimizer, loss_scale=1.0):
+        super().__init__(auto_prefix=False)
+        self.loss_net = loss_net
+        self.optimizer = optimizer
+        self.weights = optimizer.parameters
+        self.num_terms = len(loss_net.term_names)
+        self.loss_scale = float(loss_scale)
+        self.sens = (ms.Tensor(self.loss_scale, ms.float32),) + tuple(
+            ms.Tensor(0.0, ms.float32) for _ in range(self.num_terms - 1))
+        self.grad = ops.GradOperation(get_by_list=True, sens_param=True)
+        self.grad_reducer = ops.identity
+        mode = ms.get_auto_parallel_context("parallel_mode")
+        if mode in (ms.ParallelMode.DATA_PARALLEL, ms.ParallelMode.HYBRID_PARALLEL):
+            mean = ms.get_auto_parallel_context("gradients_mean")
+            degree = ms.communication.get_group_size()
+            self.grad_reducer = nn.DistributedGradReducer(self.weights, mean, degree)
+
+    def construct(self, images, labels):
+        terms = self.loss_net(images, labels)
+        grads = self.grad(self.loss_net, self.weights)(images, labels, self.sens)
+        if self.loss_scale != 1.0:
+            grads = tuple(g / self.loss_scale for g in grads)
+        grads = self.grad_reducer(grads)
+        return ops.depend(terms, self.optimizer(grads))

@@ -1,0 +1,37 @@
+"""A teacher that stays frozen whatever its parent cell does.
+
+``Model.train`` calls ``set_train(True)`` on the whole training network, and ``set_train`` sets the
+``training`` flag on every sub-cell directly (``add_flags_recursive``), so overriding ``set_train`` on a
+wrapper cannot protect the teacher.  Instead every BatchNorm inside the teacher is pinned with
+``use_batch_statistics=False``: it then always normalises with its moving statistics and never updates
+them, in training and evaluation alike.  Parameters are marked ``requires_grad=False`` (they never
+reach an optimizer built from ``trainable_params()``) and the logits leave under ``stop_gradient``, so
+no gradient graph is built through the teacher.
+"""
+from mindspore import nn, ops
+from mindspore.nn.layer.normalization import _BatchNorm
+
+
+def freeze(net):
+    """Pin ``net`` in inference mode in place and return it."""
+    for _, cell in net.cells_and_names():
+        if isinstance(cell, _BatchNorm):
+            cell.use_batch_statistics = False
+        if isinstance(cell, nn.Dropout):
+            raise ValueError("A teacher with active Dropout cannot be frozen reliably: set its drop rate to 0 "
+                             "(the CIFAR networks in ats_ms have none).")
+    for param in net.get_parameters():
+        param.requires_grad = False
+    net.set_train(False)
+    return net
+
+
+class FrozenTeacher(nn.Cell):
+    """Wraps a trained network; ``construct`` returns its logits with no gradient path."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = freeze(net)
+
+    def construct(self, x):
+        return ops.stop_gradient(self.net(x))

@@ -1,0 +1,68 @@
+"""Model zoo: ``create_model(name, num_classes)`` and ``list_models()``.
+
+Fixed names are registered in ``_REGISTRY``; two families also accept any valid size by pattern:
+``wrn_<depth>_<width>`` (depth = 6n+4) and ``resnext29_<cardinality>x<width>d``.
+"""
+import re
+
+from ats_ms.models import bottleneck_nets, mobilenetv2, resnet_cifar, shufflenet, vgg, wrn
+
+_REGISTRY = {}
+for _depth in (8, 14, 20, 32, 44, 56, 110):
+    _REGISTRY[f"resnet{_depth}"] = resnet_cifar.build(_depth)
+_REGISTRY["resnet8x4"] = resnet_cifar.build(8, width_mult=4)
+_REGISTRY["resnet32x4"] = resnet_cifar.build(32, width_mult=4)
+for _d, _w in ((16, 1), (16, 2), (28, 1), (28, 2), (28, 4), (28, 8), (40, 1), (40, 2)):
+    _REGISTRY[f"wrn_{_d}_{_w}"] = wrn.build(_d, _w)
+for _depth in sorted(vgg.CONFIGS):
+    _REGISTRY[f"vgg{_depth}"] = vgg.build(_depth)
+_REGISTRY["mobilenetv2"] = mobilenetv2.build(0.5)
+_REGISTRY["shufflev1"] = shufflenet.shufflev1
+_REGISTRY["shufflev2"] = shufflenet.shufflev2
+_REGISTRY["resnet50"] = bottleneck_nets.resnet50
+for _c, _w in ((4, 4), (8, 4), (16, 4), (32, 4), (64, 4), (2, 64), (4, 64), (8, 64)):
+    _REGISTRY[f"resnext29_{_c}x{_w}d"] = bottleneck_nets.build_resnext29(_c, _w)
+
+# Alternative spellings people bring from other code bases.
+_ALIASES = {"mobile_half": "mobilenetv2", "mobilenetv2_0.5": "mobilenetv2",
+            "shufflenetv1": "shufflev1", "shufflenetv2": "shufflev2"}
+
+_PATTERNS = [
+    (re.compile(r"wrn_(\d+)_(\d+)$"), lambda m: wrn.build(int(m[1]), int(m[2]))),
+    (re.compile(r"resnext29_(\d+)x(\d+)d$"), lambda m: bottleneck_nets.build_resnext29(int(m[1]), int(m[2]))),
+]
+
+
+def list_models():
+    """Registered names (the pattern families accept more sizes than listed)."""
+    return sorted(_REGISTRY)
+
+
+def _factory(name):
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    for pattern, make in _PATTERNS:
+        match = pattern.match(key)
+        if match:
+            return make(match)
+    import difflib
+    close = difflib.get_close_matches(key, list_models(), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"Unknown model '{name}'.{hint} Known models: {', '.join(list_models())}; "
+                     "wrn_<depth>_<width> and resnext29_<C>x<W>d accept other sizes too.")
+
+
+def create_model(name, num_classes=100, **kwargs):
+    """Build a network by name; ``num_classes`` sets the classifier width."""
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    return _factory(name)(num_classes=num_classes, **kwargs)
+
+
+def count_params(net, trainable_only=True):
+    params = net.trainable_params() if trainable_only else net.get_parameters()
+    return sum(int(p.size) for p in params)
+
+
+__all__ = ["create_model", "list_models", "count_params"]
