@@ -1,0 +1,144 @@
+"""The configuration schema: every key a run accepts, its type, default and allowed range.
+
+Defaults reproduce the ATS paper's recipe (SPEC section 5): SGD momentum 0.9, weight decay 5e-4,
+lr 0.05, batch 128, 240 epochs, 5-epoch linear warm-up, x0.1 at epochs 150/180/210, and the authors'
+loss (lambda 0.5, student temperature 1, soft cross-entropy).  A YAML file and ``key.sub=value``
+overrides are checked against these dataclasses before anything heavy starts.
+"""
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+DATASETS = ("cifar10", "cifar100", "image_folder", "digits")
+METHODS = ("none", "ts", "kd", "ats")  # "kd" is an alias of "ts"; registry in ats_ms.distill.methods
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "run"
+    output_dir: str = "runs"
+    seed: int = 0
+
+
+@dataclass
+class DataConfig:
+    name: str = "cifar100"
+    root: str = "data"
+    format: str = "auto"              # cifar: auto | binary | python
+    download: bool = False            # cifar: fetch the official archive into root when absent
+    url: Optional[str] = None         # override the official download address (mirrors, tests)
+    md5: Optional[str] = None         # override the official archive checksum
+    image_size: Optional[int] = None  # image_folder: resize to this square size (default 32)
+    mean: Optional[List[float]] = None  # per-channel, on [0, 1] pixels; None = the dataset's own
+    std: Optional[List[float]] = None
+    augment: bool = True              # random crop + flip on the training split
+    hflip: Optional[bool] = None      # None = dataset default (off for digits)
+    crop_padding: Optional[int] = None  # None = image_size // 8 (4 for CIFAR)
+    batch_size: int = 128
+    eval_batch_size: int = 256
+    num_parallel_workers: int = 2
+    train_samples: Optional[int] = None  # use only the first N training images (quick experiments)
+    test_samples: Optional[int] = None
+    verify_images: bool = True        # image_folder: open every file once before training
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "vgg8"
+    num_classes: Optional[int] = None   # None = the dataset's class count
+    checkpoint: Optional[str] = None    # optional initial weights for the trained network
+
+
+@dataclass
+class TeacherConfig:
+    arch: Optional[str] = None
+    checkpoint: Optional[str] = None
+
+
+@dataclass
+class DistillConfig:
+    method: str = "none"
+    tau_target: float = 4.0    # tau1, the authors' tp_tau
+    tau_wrong: float = 2.0     # tau2, the authors' t_tau
+    tau_student: float = 1.0   # the authors' s_tau
+    ce_weight: float = 0.5     # 1 - lamb
+    kd_weight: float = 0.5     # lamb
+    form: str = "soft_ce"      # soft_ce | kl
+
+
+@dataclass
+class OptimConfig:
+    name: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = False
+
+
+@dataclass
+class ScheduleConfig:
+    epochs: int = 240
+    warmup_epochs: float = 5.0
+    policy: str = "step"       # step | cosine | poly
+    milestones: List[int] = field(default_factory=lambda: [150, 180, 210])
+    gamma: float = 0.1
+    power: float = 2.0         # poly only
+    min_lr: float = 0.0        # cosine / poly floor
+
+
+@dataclass
+class RuntimeConfig:
+    device_target: str = "CPU"  # CPU | GPU | Ascend
+    device_id: int = 0
+    mode: str = "graph"         # graph | pynative
+    amp_level: str = "O0"       # O0 | O1 | O2 | O3 (losses stay float32)
+    loss_scale: float = 1.0     # static loss scale for fp16
+    distributed: bool = False   # set by run_train.sh for multi-device launches
+    dataset_sink_mode: bool = False
+
+
+@dataclass
+class LoggingConfig:
+    log_interval: int = 50      # steps between progress lines
+    eval_interval: int = 1      # epochs between student evaluations
+    eval_teacher: bool = True   # evaluate the teacher once before training
+
+
+@dataclass
+class CheckpointConfig:
+    resume: str = "none"        # none | auto | path to a train_state checkpoint
+    save_state_every: int = 1   # epochs between full training-state saves
+
+
+@dataclass
+class Config:
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+
+
+# Allowed values and numeric ranges, checked after types.  (section.key) -> rule
+CHOICES = {
+    "data.name": DATASETS,
+    "data.format": ("auto", "binary", "python"),
+    "distill.method": METHODS,
+    "distill.form": ("soft_ce", "kl"),
+    "optim.name": ("sgd",),
+    "schedule.policy": ("step", "cosine", "poly"),
+    "runtime.device_target": ("CPU", "GPU", "Ascend"),
+    "runtime.mode": ("graph", "pynative"),
+    "runtime.amp_level": ("O0", "O1", "O2", "O3"),
+}
+POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
+            "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",
+            "distill.tau_wrong", "distill.tau_student", "optim.lr", "schedule.epochs", "schedule.gamma",
+            "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
+NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "optim.momentum", "optim.weight_decay",
+                "schedule.warmup_epochs", "schedule.min_lr", "runtime.device_id", "data.crop_padding",
+                "schedule.power")

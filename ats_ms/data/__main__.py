@@ -1,0 +1,69 @@
+"""``python -m ats_ms.data``: check a dataset as ats_ms will read it, and time the input pipeline.
+
+    python -m ats_ms.data --name cifar100 --root /data            # counts per split and class
+    python -m ats_ms.data --config configs/x.yaml --throughput     # + images/s with augmentation
+"""
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+from ats_ms.data.factory import create_dataset
+
+
+def pipeline_throughput(dataset, max_batches=200, warmup=5):
+    """Images per second pulled through the whole pipeline (decode, augmentation, batching)."""
+    it = dataset.create_tuple_iterator(num_epochs=1, output_numpy=True)
+    images, start = 0, None
+    for i, (batch, _) in enumerate(it):
+        if i == warmup:
+            start, images = time.perf_counter(), 0
+        images += len(batch)
+        if i >= warmup + max_batches:
+            break
+    if start is None:
+        return float("nan")
+    return images / (time.perf_counter() - start)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.data", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config")
+    parser.add_argument("--name")
+    parser.add_argument("--root")
+    parser.add_argument("--format")
+    parser.add_argument("--throughput", action="store_true", help="time the augmented training pipeline")
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("overrides", nargs="*", help="section.key=value")
+    args = parser.parse_args(argv)
+    overrides = list(args.overrides)
+    for key in ("name", "root", "format"):
+        if getattr(args, key):
+            overrides.append(f"data.{key}={getattr(args, key)}")
+    cfg = load_config(args.config, overrides).data
+    report = {}
+    for split in ("train", "test"):
+        data, info = create_dataset(cfg, split, seed=0)
+        counts = np.zeros(info.num_classes, np.int64)
+        if split == "test" or not args.throughput:
+            for _, labels in data.create_tuple_iterator(num_epochs=1, output_numpy=True):
+                counts += np.bincount(labels, minlength=info.num_classes)
+        report[split] = {"images": info.num_samples, "classes": info.num_classes, "location": info.location,
+                         "per_class_min": int(counts.min()) if counts.sum() else None,
+                         "per_class_max": int(counts.max()) if counts.sum() else None}
+        if split == "train" and args.throughput:
+            report[split]["images_per_s"] = round(pipeline_throughput(data, args.batches), 1)
+            report[split]["batch_size"] = cfg.batch_size
+            report[split]["num_parallel_workers"] = cfg.num_parallel_workers
+    json.dump(report, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,96 @@
+"""``create_dataset``: one call from a ``data`` config section to a batched MindSpore pipeline.
+
+Sampling rules.  Training shuffles every epoch (seeded) and drops the last partial batch so every
+step has the same static shape; evaluation keeps order and keeps the remainder so each test image is
+counted exactly once.  With ``num_shards`` > 1 the training split is divided across ranks by
+``DistributedSampler`` (equal shard sizes, reshuffled each epoch).
+"""
+from dataclasses import dataclass
+from typing import List
+
+import mindspore.dataset as ds
+
+from ats_ms.data.cifar import cifar_source
+from ats_ms.data.digits import digits_source
+from ats_ms.data.download import ensure_release
+from ats_ms.data.image_folder import image_folder_source
+from ats_ms.data.transforms import image_ops
+from ats_ms.errors import DatasetError
+
+SOURCES = {"cifar10": cifar_source, "cifar100": cifar_source, "image_folder": image_folder_source,
+           "digits": digits_source}
+
+
+@dataclass
+class DatasetInfo:
+    name: str
+    split: str
+    num_samples: int      # images this rank iterates per epoch (before dropping a partial batch)
+    num_classes: int
+    class_names: List[str]
+    image_size: int
+    batches_per_epoch: int
+    location: str
+    mean: tuple
+    std: tuple
+
+
+def get_source(cfg, split):
+    """The unbatched source for a split, downloading a CIFAR release first if configured."""
+    if cfg.name not in SOURCES:
+        raise DatasetError(f"Unknown dataset '{cfg.name}'; choose one of {', '.join(SOURCES)}.")
+    if cfg.download and cfg.name.startswith("cifar"):
+        ensure_release(cfg.root, cfg.name, cfg.format, cfg.url, cfg.md5)
+    limit = cfg.train_samples if split == "train" else cfg.test_samples
+    return SOURCES[cfg.name](cfg, split, limit)
+
+
+def _sampler(n, limit, train, num_shards, shard_id):
+    used = min(limit, n) if limit else n
+    if train and num_shards > 1:
+        per_shard = -(-used // num_shards)
+        if used == n:
+            return ds.DistributedSampler(num_shards, shard_id, shuffle=True), per_shard
+        indices = list(range(used))
+        mine = indices[shard_id::num_shards]
+        mine += indices[: per_shard - len(mine)]  # wrap so every rank runs the same number of steps
+        return ds.SubsetRandomSampler(mine), per_shard
+    if train:
+        return ds.SubsetRandomSampler(list(range(used))) if used < n else ds.RandomSampler(), used
+    return ds.SequentialSampler(num_samples=used), used
+
+
+def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, repeat=1):
+    """Return ``(dataset, DatasetInfo)`` for ``split`` in {"train", "test"}.
+
+    The dataset yields ``image`` float32 NCHW and ``label`` int32 batches.  ``seed`` sets MindSpore's
+    dataset seed so shuffling and augmentation repeat exactly.
+    """
+    if split not in ("train", "test"):
+        raise DatasetError(f"split must be 'train' or 'test', got '{split}'.")
+    if seed is not None:
+        ds.config.set_seed(seed)
+    train = split == "train"
+    source = get_source(cfg, split)
+    sampler, used = _sampler(source.num_samples, cfg.train_samples if train else cfg.test_samples,
+                             train, num_shards, shard_id)
+    mean, std = source.mean_std
+    mean, std = tuple(cfg.mean or mean), tuple(cfg.std or std)
+    ops = image_ops(source.image_size, mean, std, train, augment=cfg.augment,
+                    hflip=source.hflip if cfg.hflip is None else cfg.hflip,
+                    crop_padding=cfg.crop_padding, resize=source.needs_resize)
+    workers = cfg.num_parallel_workers
+    data = source.build(sampler, workers)
+    data = data.map(ops, input_columns="image", num_parallel_workers=workers)
+    batch_size = batch_size or (cfg.batch_size if train else cfg.eval_batch_size)
+    if train and used < batch_size:
+        raise DatasetError(f"The training split has {used} images on this rank, fewer than one batch of "
+                           f"{batch_size}: lower data.batch_size or use more data.")
+    data = data.batch(batch_size, drop_remainder=train, num_parallel_workers=workers)
+    if repeat > 1:
+        data = data.repeat(repeat)
+    steps = used // batch_size if train else -(-used // batch_size)
+    info = DatasetInfo(name=source.name, split=split, num_samples=used, num_classes=source.num_classes,
+                       class_names=source.class_names, image_size=source.image_size, batches_per_epoch=steps,
+                       location=source.location, mean=mean, std=std)
+    return data, info
