@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--throughput", action="store_true", help="time the augmented training pipeline")
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("overrides", nargs="*", help="section.key=value")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     overrides = list(args.overrides)
     for key in ("name", "root", "format"):
         if getattr(args, key):

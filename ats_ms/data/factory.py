@@ -35,6 +35,14 @@ class DatasetInfo:
     std: tuple
 
 
+NATIVE_SIZE = {"cifar10": 32, "cifar100": 32, "digits": 8}
+
+
+def input_size(cfg):
+    """Side length of the images the network sees, known without opening the data."""
+    return NATIVE_SIZE.get(cfg.name) or cfg.image_size or 32
+
+
 def get_source(cfg, split):
     """The unbatched source for a split, downloading a CIFAR release first if configured."""
     if cfg.name not in SOURCES:

@@ -1,0 +1,49 @@
+"""Device, execution mode and (for multi-device launches) the data-parallel context."""
+import os
+from dataclasses import dataclass
+
+import mindspore as ms
+
+from ats_ms.errors import ConfigError
+
+
+@dataclass
+class Runtime:
+    rank: int = 0
+    group_size: int = 1
+
+    @property
+    def is_main(self):
+        return self.rank == 0
+
+
+def setup_runtime(cfg_runtime):
+    """Apply ``runtime.*``; under ``runtime.distributed`` initialise communication and switch to
+    DATA_PARALLEL with gradient averaging."""
+    mode = ms.GRAPH_MODE if cfg_runtime.mode == "graph" else ms.PYNATIVE_MODE
+    ms.set_context(mode=mode)
+    try:
+        if cfg_runtime.distributed:
+            ms.set_device(cfg_runtime.device_target)
+        else:
+            ms.set_device(cfg_runtime.device_target, cfg_runtime.device_id)
+    except (RuntimeError, ValueError) as exc:
+        raise ConfigError(f"runtime.device_target '{cfg_runtime.device_target}' cannot be used here "
+                          f"({str(exc).splitlines()[0]}). Use CPU, or install the MindSpore build for that device.") from None
+    if not cfg_runtime.distributed:
+        return Runtime()
+    from mindspore.communication import get_group_size, get_rank, init  # pylint: disable=import-outside-toplevel
+    try:
+        init()
+    except Exception as exc:  # pylint: disable=broad-except
+        raise ConfigError(f"runtime.distributed=true but the communication backend did not start "
+                          f"({str(exc).splitlines()[0]}). Launch through run_train.sh --devices N (msrun / mpirun / "
+                          "rank table), which sets up the worker environment.") from None
+    size = get_group_size()
+    ms.reset_auto_parallel_context()
+    ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size)
+    return Runtime(rank=get_rank(), group_size=size)
+
+
+def distributed_env_present():
+    return any(k in os.environ for k in ("MS_WORKER_NUM", "RANK_TABLE_FILE", "OMPI_COMM_WORLD_SIZE"))

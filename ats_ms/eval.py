@@ -1,0 +1,46 @@
+"""``python -m ats_ms.eval``: top-1 / top-5 (and per-class accuracy) of a checkpoint on the test split.
+
+    python -m ats_ms.eval --config runs/x/config.yaml --checkpoint runs/x/best.ckpt [--per-class]
+"""
+import argparse
+import json
+import sys
+
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="the run's config.yaml, or any config with model/data")
+    parser.add_argument("--checkpoint", required=True, help="best.ckpt, last.ckpt or train_state.ckpt")
+    parser.add_argument("--per-class", action="store_true", help="also print accuracy per class")
+    parser.add_argument("--json", help="write the result to this file")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value")
+    args = parser.parse_intermixed_args(argv)
+    cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
+    from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.evaluate import evaluate  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
+    setup_runtime(cfg.runtime)
+    data, info = create_dataset(cfg.data, "test")
+    net, classes = network_from_checkpoint(cfg, args.checkpoint)
+    result = evaluate(net, data, classes)
+    print(f"{cfg.model.arch} on {info.name} test ({result['count']} images): top1 {result['top1']:.2f} "
+          f"top5 {result['top5']:.2f} loss {result['loss']:.4f}")
+    if args.per_class:
+        for name, acc in zip(info.class_names, result["per_class"]):
+            print(f"  {name:>20s}  {acc if acc is not None else '-'}")
+    if not args.per_class:
+        result.pop("per_class")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(dict(result, arch=cfg.model.arch, checkpoint=args.checkpoint, classes=info.class_names), f,
+                      indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,40 @@
+"""``python -m ats_ms.train``: train a teacher or distil a student from a YAML config.
+
+    python -m ats_ms.train                                   # the quick start (digits, ~3 min on CPU)
+    python -m ats_ms.train --config configs/X.yaml [section.key=value ...]
+    python -m ats_ms.train --config configs/X.yaml --resume  # continue a killed or interrupted run
+"""
+import argparse
+import sys
+
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="YAML config (see configs/); defaults reproduce the ATS paper recipe")
+    parser.add_argument("--resume", action="store_true", help="same as checkpoint.resume=auto")
+    parser.add_argument("--quickstart", action="store_true",
+                        help="run the built-in demonstration (what a bare 'python -m ats_ms.train' does)")
+    parser.add_argument("--output-dir", default=None, help="quick start only: where its run folder goes")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_intermixed_args(argv)
+    if args.quickstart or (argv if argv is not None else sys.argv[1:]) == []:
+        from ats_ms.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
+        run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides)
+        return 0
+    overrides = list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
+    cfg = load_config(args.config, overrides)
+    from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
+    train(cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

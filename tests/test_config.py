@@ -1,0 +1,51 @@
+import subprocess
+import sys
+
+import pytest
+
+from ats_ms.config import load_config, parse_override
+from ats_ms.errors import ConfigError
+
+
+def test_defaults_are_the_ats_paper_recipe():
+    cfg = load_config()
+    assert (cfg.optim.lr, cfg.optim.momentum, cfg.optim.weight_decay) == (0.05, 0.9, 5e-4)
+    assert (cfg.data.batch_size, cfg.schedule.epochs, cfg.schedule.warmup_epochs) == (128, 240, 5.0)
+    assert (cfg.schedule.milestones, cfg.schedule.gamma) == ([150, 180, 210], 0.1)
+    assert (cfg.distill.ce_weight, cfg.distill.kd_weight, cfg.distill.tau_student, cfg.distill.form) == \
+        (0.5, 0.5, 1.0, "soft_ce")
+    assert cfg.runtime.mode == "graph"
+
+
+def test_yaml_and_dotted_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model: {arch: resnet20}\noptim: {lr: 0.1}\n")
+    cfg = load_config(str(path), ["optim.lr=0.2", "schedule.milestones=[1, 2]", "data.mean=null"])
+    assert cfg.model.arch == "resnet20" and cfg.optim.lr == 0.2 and cfg.schedule.milestones == [1, 2]
+    assert parse_override("distill.tau_wrong=2") == {"distill": {"tau_wrong": 2}}
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (["optim.lrr=0.1"], "unknown key 'optim.lrr'. Did you mean 'lr'"),
+    (["optimm.lr=0.1"], "unknown section 'optimm'. Did you mean 'optim'"),
+    (["optim.lr=fast"], "'optim.lr' must be of type float"),
+    (["optim.lr=-1"], "'optim.lr' must be > 0"),
+    (["data.name=cifar1000"], "must be one of.*Did you mean 'cifar100'"),
+    (["distill.method=ats"], "needs a trained teacher"),
+    (["distill.method=ts", "teacher.arch=resnet8", "teacher.checkpoint=x", "distill.tau_wrong=2"],
+     "symmetric temperature scaling"),
+    (["schedule.milestones=[3, 1]"], "must be increasing"),
+    (["data.std=[0.1, 0.2]"], "3 values"),
+    (["checkpoint.resume=/no/such/file"], "neither 'none', 'auto' nor an existing file"),
+    (["optim.lr"], "not of the form section.key=value"),
+])
+def test_bad_config_is_rejected_before_anything_runs(overrides, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(None, overrides)
+
+
+def test_cli_reports_one_paragraph_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "ats_ms.train", "optim.momentun=0.9"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2
+    assert "Did you mean 'momentum'" in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr

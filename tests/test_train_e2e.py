@@ -1,0 +1,112 @@
+"""End to end on CPU: a teacher, TS and ATS students from it, evaluation and export."""
+import json
+import os
+
+import numpy as np
+import pytest
+import yaml
+
+import mindspore as ms
+
+from ats_ms.config import load_config
+from ats_ms.engine.trainer import train
+from ats_ms.errors import CheckpointError, ConfigError
+from ats_ms.models import create_model
+from train_helpers import run_cli, tiny_overrides
+
+
+@pytest.fixture(scope="module")
+def teacher_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("runs"))
+    summary = train(load_config(None, tiny_overrides(out, "teacher", "resnet14", epochs=3)))
+    return out, summary
+
+
+def _lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_teacher_run_writes_everything(teacher_run):
+    out, summary = teacher_run
+    run = os.path.join(out, "teacher")
+    for name in ("config.yaml", "env.json", "classes.json", "train.log", "metrics.jsonl", "best.ckpt", "last.ckpt",
+                 "train_state.ckpt", "summary.json"):
+        assert os.path.isfile(os.path.join(run, name)), name
+    assert summary["best_top1"] > 50 and summary["steps"] == 3 * (1438 // 64)  # chance is 10 %
+    evals = [m for m in _lines(os.path.join(run, "metrics.jsonl")) if m["type"] == "eval"]
+    assert [m["epoch"] for m in evals] == [1, 2, 3] and all(m["count"] == 359 for m in evals)
+    saved = yaml.safe_load(open(os.path.join(run, "config.yaml")))
+    assert saved["model"]["arch"] == "resnet14" and saved["optim"]["weight_decay"] == 5e-4
+    env = json.load(open(os.path.join(run, "env.json")))
+    assert env["versions"]["mindspore"] == ms.__version__ and env["seed"] == 0
+    log = open(os.path.join(run, "train.log")).read()
+    assert "loss" in log and "img/s" in log and "eta" in log
+
+
+def test_student_checkpoint_loads_without_renaming(teacher_run):
+    out, _ = teacher_run
+    net = create_model("resnet14", 10)
+    not_loaded, _ = ms.load_param_into_net(net, ms.load_checkpoint(os.path.join(out, "teacher", "best.ckpt")))
+    assert not_loaded == []
+
+
+@pytest.mark.parametrize("method,tau_wrong", [("ts", 4.0), ("ats", 2.0)])
+def test_students_distil_from_the_teacher(teacher_run, method, tau_wrong):
+    out, teacher_summary = teacher_run
+    teacher_ckpt = os.path.join(out, "teacher", "best.ckpt")
+    before = ms.load_checkpoint(teacher_ckpt)["layer1.0.bn1.moving_mean"].asnumpy().copy()
+    summary = train(load_config(None, tiny_overrides(
+        out, f"student_{method}", "resnet8", epochs=2, **{"distill.method": method, "teacher.arch": "resnet14",
+                                                          "teacher.checkpoint": teacher_ckpt,
+                                                          "distill.tau_wrong": tau_wrong})))
+    run = os.path.join(out, f"student_{method}")
+    assert summary["best_top1"] > 30 and summary["method"] == method
+    records = _lines(os.path.join(run, "metrics.jsonl"))
+    teacher_eval = [r for r in records if r["type"] == "teacher_eval"]
+    assert len(teacher_eval) == 1 and abs(teacher_eval[0]["top1"] - teacher_summary["best_top1"]) < 1e-6
+    assert "kd" in open(os.path.join(run, "train.log")).read()
+    np.testing.assert_array_equal(ms.load_checkpoint(teacher_ckpt)["layer1.0.bn1.moving_mean"].asnumpy(), before)
+
+
+def test_eval_and_export_round_trip(teacher_run, tmp_path):
+    out, summary = teacher_run
+    run = os.path.join(out, "teacher")
+    proc = run_cli("ats_ms.eval", ["--config", f"{run}/config.yaml", "--checkpoint", f"{run}/best.ckpt",
+                                   "--per-class", "--json", str(tmp_path / "e.json")])
+    assert proc.returncode == 0, proc.stderr
+    result = json.load(open(tmp_path / "e.json"))
+    assert result["count"] == 359 and abs(result["top1"] - summary["best_top1"]) < 1e-6
+    assert len(result["per_class"]) == 10 and f"top1 {summary['best_top1']:.2f}" in proc.stdout
+    proc = run_cli("ats_ms.export", ["--config", f"{run}/config.yaml", "--checkpoint", f"{run}/best.ckpt",
+                                     "--output", str(tmp_path / "teacher.mindir")])
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.getsize(tmp_path / "teacher.mindir") > 10000 and "max |logit difference|" in proc.stdout
+    graph = ms.nn.GraphCell(ms.load(str(tmp_path / "teacher.mindir")))
+    assert graph(ms.Tensor(np.zeros((1, 3, 8, 8), np.float32))).shape == (1, 10)
+
+
+def test_wrong_teacher_checkpoint_and_existing_run_are_refused(teacher_run):
+    out, _ = teacher_run
+    teacher_ckpt = os.path.join(out, "teacher", "best.ckpt")
+    with pytest.raises(CheckpointError, match="does not fit the network for 'resnet20'.*written for 'resnet14'"):
+        train(load_config(None, tiny_overrides(out, "bad_teacher", epochs=1, **{
+            "distill.method": "ats", "teacher.arch": "resnet20", "teacher.checkpoint": teacher_ckpt})))
+    with pytest.raises(ConfigError, match="already holds a run.*--resume"):
+        train(load_config(None, tiny_overrides(out, "teacher", "resnet14", epochs=3)))
+    with pytest.raises(ConfigError, match="model.num_classes is 5"):
+        train(load_config(None, tiny_overrides(out, "few_classes", epochs=1, **{"model.num_classes": 5})))
+
+
+def test_cifar_training_path_on_fixture_files(tmp_path):
+    """The CIFAR reader, 32x32 augmentation and a distillation run end to end on tiny real-format files."""
+    from cifar_fixtures import random_split, write_binary
+    root = str(tmp_path / "data")
+    write_binary(root, "cifar100", random_split(96, 100, 1), random_split(20, 100, 2))
+    common = {"data.name": "cifar100", "data.root": root, "data.train_samples": 96, "data.test_samples": 20,
+              "data.batch_size": 32}
+    teacher = train(load_config(None, tiny_overrides(str(tmp_path), "t", "resnet8", epochs=1, **common)))
+    assert teacher["steps"] == 3 and teacher["test_images"] == 20
+    student = train(load_config(None, tiny_overrides(str(tmp_path), "s", "vgg8", epochs=1, **common, **{
+        "distill.method": "ats", "teacher.arch": "resnet8", "teacher.checkpoint": f"{tmp_path}/t/best.ckpt"})))
+    assert student["steps"] == 3 and student["last_top1"] is not None
