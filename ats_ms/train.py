@@ -5,6 +5,7 @@
     python -m ats_ms.train --config configs/X.yaml --resume  # continue a killed or interrupted run
 """
 import argparse
+import os
 import sys
 
 from ats_ms.cli import run_cli
@@ -19,6 +20,8 @@ def build_parser():
     parser.add_argument("--quickstart", action="store_true",
                         help="run the built-in demonstration (what a bare 'python -m ats_ms.train' does)")
     parser.add_argument("--output-dir", default=None, help="quick start only: where its run folder goes")
+    parser.add_argument("--print-run-dir", action="store_true",
+                        help="validate the config, print its run directory and exit (used by run_train.sh)")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     return parser
 
@@ -31,6 +34,9 @@ def main(argv=None):
         return 0
     overrides = list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
     cfg = load_config(args.config, overrides)
+    if args.print_run_dir:
+        print(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
+        return 0
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
     train(cfg)
     return 0

@@ -72,6 +72,10 @@ class OptimConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     nesterov: bool = False
+    # How lr relates to the global batch (data.batch_size x devices): "none" uses optim.lr as written;
+    # "linear" uses optim.lr * global_batch / base_batch_size (Goyal et al.).
+    lr_scaling: str = "none"
+    base_batch_size: int = 128
 
 
 @dataclass
@@ -130,6 +134,7 @@ CHOICES = {
     "distill.method": METHODS,
     "distill.form": ("soft_ce", "kl"),
     "optim.name": ("sgd",),
+    "optim.lr_scaling": ("none", "linear"),
     "schedule.policy": ("step", "cosine", "poly"),
     "runtime.device_target": ("CPU", "GPU", "Ascend"),
     "runtime.mode": ("graph", "pynative"),
@@ -137,7 +142,7 @@ CHOICES = {
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
             "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",
-            "distill.tau_wrong", "distill.tau_student", "optim.lr", "schedule.epochs", "schedule.gamma",
+            "distill.tau_wrong", "distill.tau_student", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
             "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
 NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "optim.momentum", "optim.weight_decay",
                 "schedule.warmup_epochs", "schedule.min_lr", "runtime.device_id", "data.crop_padding",

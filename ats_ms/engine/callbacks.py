@@ -102,13 +102,15 @@ class EpochEnd(ms.train.Callback):
     ``write_files=False`` (ranks other than 0) nothing is written."""
 
     def __init__(self, state, train_step, student, eval_data, num_classes, cfg, run_dir, logger,
-                 meta, write_files=True):
+                 meta, write_files=True, handle_signals=True, sync_stats=None):
         super().__init__()
         self.state, self.train_step, self.student = state, train_step, student
         self.eval_data, self.num_classes, self.cfg = eval_data, num_classes, cfg
         self.run_dir, self.logger, self.meta, self.write_files = run_dir, logger, meta, write_files
         self.evaluate = Evaluator(student, num_classes)
-        self._main_thread = False
+        self._own_signals = False
+        self.handle_signals = handle_signals
+        self.sync_stats = sync_stats  # BatchNormStatsSync under data parallelism
 
     # -- Ctrl-C -----------------------------------------------------------------------------
     def _on_interrupt(self, signum, frame):  # noqa: ARG002
@@ -116,14 +118,14 @@ class EpochEnd(ms.train.Callback):
         self.logger.info("Interrupt received: stopping after this step and saving the training state.")
 
     def on_train_begin(self, run_context):
-        self._main_thread = threading.current_thread() is threading.main_thread()
+        self._own_signals = self.handle_signals and threading.current_thread() is threading.main_thread()
 
     def _arm(self):
         # While a graph runs, MindSpore's runtime swaps in its own SIGINT handler, which turns
         # Ctrl-C into SIGTERM to the process.  So both signals mean "stop cleanly", which also makes
         # a scheduler's SIGTERM (preemption) save the state.  Re-armed around every step because
         # MindSpore's dataset engine registers handlers of its own.
-        if self._main_thread:
+        if self._own_signals:
             signal.signal(signal.SIGINT, self._on_interrupt)
             signal.signal(signal.SIGTERM, self._on_interrupt)
 
@@ -131,7 +133,7 @@ class EpochEnd(ms.train.Callback):
         self._arm()
 
     def on_train_end(self, run_context):
-        if self._main_thread:
+        if self._own_signals:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -148,6 +150,8 @@ class EpochEnd(ms.train.Callback):
             return
         epoch = s.epochs_done
         last = epoch == s.total_epochs
+        if self.sync_stats is not None:
+            self.sync_stats()
         if epoch % c.logging.eval_interval == 0 or last:
             result = self.evaluate(self.eval_data)
             self.train_step.set_train(True)

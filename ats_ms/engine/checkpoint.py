@@ -30,6 +30,18 @@ def network_entries(net, prefix=""):
     return [(prefix + name, param) for name, param in net.parameters_and_names()]
 
 
+def weights_checksum(net, trainable_only=False):
+    """SHA-256 over the parameters (names and bytes): equal on all ranks of a healthy data-parallel job."""
+    import hashlib  # pylint: disable=import-outside-toplevel
+    h = hashlib.sha256()
+    for name, param in net.parameters_and_names():
+        if trainable_only and not param.requires_grad:
+            continue
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(param.asnumpy()).tobytes())
+    return h.hexdigest()[:16]
+
+
 def save_weights(net, path, meta=None):
     atomic_save(network_entries(net), path, meta)
 

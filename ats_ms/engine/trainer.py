@@ -18,6 +18,7 @@ from ats_ms.engine.evaluate import evaluate
 from ats_ms.engine.optim import create_optimizer
 from ats_ms.engine.runtime import setup_runtime
 from ats_ms.engine.schedule import create_scheduler
+from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.errors import ConfigError
 from ats_ms.models import count_params, create_model
 
@@ -75,12 +76,14 @@ def train(cfg):
                                                              "group_size": runtime.group_size})
     student, teacher = _build_networks(cfg, num_classes, logger)
     loss_net = build_loss_net(cfg.distill, student, teacher)
-    lrs = create_scheduler(cfg.schedule, cfg.optim.lr, steps)
+    global_batch = cfg.data.batch_size * runtime.group_size
+    base_lr = cfg.optim.lr * (global_batch / cfg.optim.base_batch_size if cfg.optim.lr_scaling == "linear" else 1.0)
+    lrs = create_scheduler(cfg.schedule, base_lr, steps)
     optimizer = create_optimizer(cfg.optim, student.trainable_params(), lrs)
     train_step = TrainStep(loss_net, optimizer, cfg.runtime.loss_scale)
 
     state = RunState(steps_per_epoch=steps, total_epochs=cfg.schedule.epochs,
-                     batch_size=cfg.data.batch_size * runtime.group_size)
+                     batch_size=global_batch)
     if resume_from:
         meta, params = ckpt.read_meta(resume_from)
         ckpt.restore_state(train_step, params)
@@ -97,15 +100,19 @@ def train(cfg):
                     f"({result['count']} images)")
         rd.append_jsonl(rd.path(run_dir, "metrics.jsonl"), {"type": "teacher_eval", **result})
 
-    meta = {"arch": cfg.model.arch, "num_classes": num_classes}
+    meta = {"arch": cfg.model.arch, "num_classes": num_classes, "written_by_rank": runtime.rank}
     term_names = loss_net.term_names
     progress = ProgressLogger(state, term_names, lrs, cfg.logging.log_interval, logger)
+    # Under data parallelism a signal reaches the ranks at different steps; stopping them apart
+    # would hang the gradient all-reduce, so there a signal ends the job and the resume starts from
+    # the last epoch state.
     epoch_end = EpochEnd(state, train_step, student, test_data, num_classes, cfg, run_dir, logger, meta,
-                         write_files=runtime.is_main)
+                         write_files=runtime.is_main, handle_signals=runtime.group_size == 1,
+                         sync_stats=BatchNormStatsSync(student, runtime.group_size) if runtime.group_size > 1 else None)
     start = time.time()
     logger.info(f"training {cfg.schedule.epochs} epochs x {steps} steps, batch {cfg.data.batch_size}"
-                f"{f' x {runtime.group_size} devices' if runtime.group_size > 1 else ''}, method "
-                f"{cfg.distill.method}, run dir {run_dir}")
+                f"{f' x {runtime.group_size} devices (rank {runtime.rank})' if runtime.group_size > 1 else ''}, "
+                f"lr {base_lr:g}, method {cfg.distill.method}, run dir {run_dir}")
     while state.global_step < cfg.schedule.epochs * steps and not state.interrupted:
         _train_segment(cfg, train_step, state, [progress, epoch_end], shard, train_data)
         train_data = None
@@ -122,8 +129,11 @@ def train(cfg):
         "train_images_per_s": round(state.images_seen / state.train_seconds, 1) if state.train_seconds else None,
         "test_images": test_info.num_samples, "devices": runtime.group_size, "versions": rd.versions(),
     }
+    summary["student_checksum"] = ckpt.weights_checksum(student)
     if runtime.is_main:
         rd.write_json(rd.path(run_dir, "summary.json"), summary)
+    logger.info(f"rank {runtime.rank}: student parameter checksum {summary['student_checksum']} "
+                f"(trainable only {ckpt.weights_checksum(student, trainable_only=True)})")
     logger.info(f"done: best top1 {state.best_top1:.2f} (epoch {state.best_epoch}), last top1 "
                 f"{summary['last_top1']:.2f}; {run_dir}")
     return summary

@@ -1,0 +1,1 @@
+"""Entry scripts for launchers that need a script path rather than ``python -m`` (msrun)."""

@@ -1,0 +1,104 @@
+"""Data-parallel training through run_train.sh, and the launch commands it builds."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+import mindspore as ms
+
+from ats_ms.engine.checkpoint import read_meta, weights_checksum
+from ats_ms.models import create_model
+from conftest import REPO
+
+SCRIPT = os.path.join(REPO, "run_train.sh")
+CONFIG = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
+
+
+def _launch(*args, timeout=300):
+    env = dict(os.environ, GLOG_v="3")
+    return subprocess.run(["bash", SCRIPT] + list(args), capture_output=True, text=True, cwd=REPO, env=env,
+                          timeout=timeout)
+
+
+def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
+    out = str(tmp_path)
+    teacher = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_teacher.yaml"), "--device", "CPU",
+                      "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1")
+    assert teacher.returncode == 0, teacher.stdout[-2000:] + teacher.stderr[-2000:]
+    teacher_ckpt = os.path.join(out, "teacher_resnet32", "best.ckpt")
+    proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
+                   "--devices", "2", "--master-port", "8129", "--", f"experiment.output_dir={out}",
+                   "schedule.epochs=2", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64")
+    run = os.path.join(out, "student_resnet8_ats")
+    logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    sums = {}
+    for rank, text in logs.items():
+        assert "done: best top1" in text, text[-2000:]
+        assert "x 2 devices" in text and "lr 0.1," in text  # linear scaling: 0.05 * (64 x 2) / 64
+        sums[rank] = re.search(r"student parameter checksum (\w+)", text).group(1)
+    assert sums[0] == sums[1], "ranks hold different student parameters"
+    student = create_model("resnet8", 10)
+    ms.load_param_into_net(student, ms.load_checkpoint(os.path.join(run, "last.ckpt")))
+    assert weights_checksum(student) == sums[0]
+    for name in ("best.ckpt", "last.ckpt", "train_state.ckpt"):
+        assert int(read_meta(os.path.join(run, name))[0]["written_by_rank"]) == 0
+    summary = json.load(open(os.path.join(run, "summary.json")))
+    assert summary["devices"] == 2 and summary["steps"] == 2 * (1438 // (64 * 2))
+    assert sorted(f for f in os.listdir(run) if f.endswith(".ckpt")) == ["best.ckpt", "last.ckpt", "train_state.ckpt"]
+
+
+def test_dry_run_commands(tmp_path):
+    table = tmp_path / "rank_table_8pcs.json"
+    table.write_text("{}")
+    out = f"experiment.output_dir={tmp_path}"
+    proc = _launch("--config", CONFIG, "--device", "Ascend", "--devices", "8", "--launcher", "ranktable",
+                   "--rank-table", str(table), "--dry-run", "--", out)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 0 and len(lines) == 8
+    assert lines[3].startswith(f"DEVICE_ID=3 RANK_ID=3 RANK_SIZE=8 RANK_TABLE_FILE={table} python -m ats_ms.train")
+    assert "runtime.distributed=true" in lines[3] and lines[3].endswith("logs/rank_3.log 2>&1 &")
+
+    proc = _launch("--config", CONFIG, "--device", "GPU", "--devices", "8", "--launcher", "mpirun", "--dry-run",
+                   "--", out)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("mpirun -n 8 --allow-run-as-root --output-filename")
+    assert "python -m ats_ms.train --config" in proc.stdout and "runtime.device_target=GPU" in proc.stdout
+
+    proc = _launch("--config", CONFIG, "--device", "Ascend", "--devices", "8", "--nodes", "2", "--node-rank", "1",
+                   "--master-addr", "192.0.2.10", "--master-port", "9000", "--dry-run", "--", out)
+    assert proc.returncode == 0
+    for part in ("msrun --worker_num=16 --local_worker_num=8 --master_addr=192.0.2.10 --master_port=9000",
+                 "--node_rank=1", "ats_ms/launch/train_worker.py --config", "runtime.distributed=true"):
+        assert part in proc.stdout, part
+
+    proc = _launch("--config", CONFIG, "--dry-run", "--background", "--", out)
+    assert proc.returncode == 0 and proc.stdout.startswith("nohup python -m ats_ms.train")
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "--config FILE is required"),
+    (["--config", "missing.yaml"], "does not exist"),
+    (["--config", CONFIG, "--devices", "two"], "--devices must be a whole number"),
+    (["--config", CONFIG, "--device", "TPU"], "--device must be CPU, GPU or Ascend"),
+    (["--config", CONFIG, "--nodes", "2", "--node-rank", "2"], "--node-rank must be below --nodes"),
+    (["--config", CONFIG, "--devices", "2", "--launcher", "ranktable"], "needs --rank-table"),
+    (["--config", CONFIG, "--launcher", "slurm"], "--launcher must be msrun, mpirun or ranktable"),
+    (["--config", CONFIG, "optim.lr=0.1"], "overrides go after '--'"),
+    (["--config", CONFIG, "--", "optim.lrr=0.1"], "Did you mean 'lr'"),
+])
+def test_flag_errors(args, message):
+    proc = _launch("--dry-run", *args)
+    assert proc.returncode == 2
+    assert message in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr
+
+
+def test_help_lists_every_flag():
+    proc = _launch("--help")
+    assert proc.returncode == 0
+    for flag in ("--config", "--device", "--devices", "--nodes", "--node-rank", "--master-addr", "--master-port",
+                 "--launcher", "--rank-table", "--background", "--dry-run"):
+        assert flag in proc.stdout, flag
