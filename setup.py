@@ -16,7 +16,9 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "scikit-learn"],
+        "test": ["pytest", "scikit-learn", "matplotlib"],
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
+        "plot": ["matplotlib"],    # ats_ms.report heat maps
+        "torch": ["torch"],        # ats_ms.convert (reading PyTorch checkpoints) only
     },
 )

@@ -1,0 +1,102 @@
+"""``python -m ats_ms.chain``: a teacher-assistant chain (teacher -> assistant -> ... -> student)
+as one experiment.
+
+    python -m ats_ms.chain --config configs/cifar100/ta_chain/resnet110_resnet32_resnet8.yaml [-- key=value ...]
+
+The chain file lists stage configs in order; the first stage is trained as it is (usually a teacher with
+``distill.method: none``, or an existing checkpoint given by ``checkpoint``), and every later stage
+distils from the previous stage's ``best.ckpt`` (its ``teacher.arch`` / ``teacher.checkpoint`` are set
+by the chain).  All stages run under ``<output_dir>/<name>/<stage index>_<arch>/``; finished stages are
+skipped and interrupted ones resumed, so re-running the command continues the chain.
+
+Chain file:
+
+    name: resnet110_resnet32_resnet8
+    output_dir: runs/cifar100/ta_chain
+    stages:
+      - {config: ../ats_paper/teachers/resnet110.yaml}
+      - {config: ../benchmark/resnet110_to_resnet32/ats.yaml}
+      - {config: ../benchmark/resnet56_to_resnet20/ats.yaml, overrides: [model.arch=resnet8]}
+"""
+import argparse
+import os
+import sys
+
+import yaml
+
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+from ats_ms.errors import ConfigError
+
+
+def load_chain(path):
+    if not os.path.isfile(path):
+        raise ConfigError(f"Chain file '{path}' does not exist.")
+    with open(path, encoding="utf-8") as f:
+        spec = yaml.safe_load(f) or {}
+    unknown = set(spec) - {"name", "output_dir", "stages"}
+    if unknown:
+        raise ConfigError(f"Chain file '{path}': unknown keys {sorted(unknown)}; allowed: name, output_dir, stages.")
+    stages = spec.get("stages") or []
+    if len(stages) < 2:
+        raise ConfigError(f"Chain file '{path}' needs at least two stages (a teacher and a student).")
+    base = os.path.dirname(os.path.abspath(path))
+    out = []
+    for i, stage in enumerate(stages):
+        if not isinstance(stage, dict) or "config" not in stage or set(stage) - {"config", "overrides", "checkpoint"}:
+            raise ConfigError(f"Chain file '{path}', stage {i}: expected {{config: FILE, overrides: [...], "
+                              f"checkpoint: FILE (first stage only)}}, got {stage!r}.")
+        if "checkpoint" in stage and i:
+            raise ConfigError(f"Chain file '{path}', stage {i}: only the first stage may give a ready checkpoint.")
+        out.append(dict(stage, config=os.path.join(base, stage["config"])))
+    return spec.get("name") or os.path.splitext(os.path.basename(path))[0], spec.get("output_dir", "runs"), out
+
+
+def run_chain(path, extra=(), train_fn=None):
+    name, output_dir, stages = load_chain(path)
+    root = os.path.join(output_dir, name)
+    previous = None  # (arch, best checkpoint) of the stage before
+    summaries = []
+    for i, stage in enumerate(stages):
+        overrides = list(stage.get("overrides", [])) + list(extra)
+        # A probe load learns the stage's network and method; the teacher keys are placeholders so that
+        # a distillation stage validates before its teacher exists.
+        probe = load_config(stage["config"], overrides + ["teacher.arch=probe", "teacher.checkpoint=probe"])
+        stage_name = f"{i}_{probe.model.arch}"
+        if previous:  # later stages always distil (ATS unless the stage config names a method)
+            method = probe.distill.method if probe.distill.method != "none" else "ats"
+            overrides += [f"distill.method={method}", f"teacher.arch={previous[0]}", f"teacher.checkpoint={previous[1]}"]
+        overrides += [f"experiment.output_dir={root}", f"experiment.name={stage_name}", "checkpoint.resume=auto"]
+        cfg = load_config(stage["config"], overrides)
+        if i == 0 and stage.get("checkpoint"):
+            previous = (cfg.model.arch, stage["checkpoint"])
+            print(f"stage 0: using {stage['checkpoint']} ({cfg.model.arch})")
+            continue
+        run_dir = os.path.join(root, stage_name)
+        if os.path.exists(os.path.join(run_dir, "summary.json")):
+            print(f"stage {i} ({cfg.model.arch}) already finished: {run_dir}")
+        else:
+            print(f"stage {i}: {cfg.model.arch}" + (f" from {previous[0]}" if previous else ""), flush=True)
+            summaries.append((train_fn or _train)(cfg))
+        previous = (cfg.model.arch, os.path.join(run_dir, "best.ckpt"))
+    return root, summaries
+
+
+def _train(cfg):
+    from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
+    return train(cfg)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.chain", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="chain file")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value", help="applied to every stage")
+    args = parser.parse_intermixed_args(argv)
+    root, _ = run_chain(args.config, args.overrides)
+    print(f"chain finished: {root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,1 @@
+"""Weights from other frameworks and code bases."""
