@@ -44,6 +44,7 @@ def test_benchmark_pairs_follow_the_repdistiller_protocol():
     for teacher, student in BENCHMARK_PAIRS:
         folder = os.path.join(REPO, "configs/cifar100/benchmark", f"{teacher}_to_{student}")
         ce, kd, ats = (load_config(os.path.join(folder, f"{m}.yaml")) for m in ("ce", "kd", "ats"))
+        assert {"ce.yaml", "kd.yaml", "ats.yaml"} <= set(os.listdir(folder))
         assert ce.distill.method == "none" and ce.model.arch == student
         assert (kd.distill.ce_weight, kd.distill.kd_weight, kd.distill.form) == (0.1, 0.9, "kl")
         assert (kd.distill.tau_target, kd.distill.tau_wrong, kd.distill.tau_student) == (4.0, 4.0, 4.0)
@@ -61,3 +62,14 @@ def test_chain_files_load(path):
     _, _, stages = load_chain(path)
     for stage in stages:
         load_config(stage["config"], stage.get("overrides", []))
+
+
+def test_capacity_mismatch_configs_use_published_defaults():
+    folder = os.path.join(REPO, "configs/cifar100/benchmark/resnet32x4_to_resnet8x4")
+    dkd = load_config(os.path.join(folder, "dkd.yaml")).distill
+    assert (dkd.method, dkd.ce_weight, dkd.dkd_alpha, dkd.dkd_beta, dkd.dkd_temperature, dkd.dkd_warmup_epochs) == \
+        ("dkd", 1.0, 1.0, 8.0, 4.0, 20.0)
+    ls = load_config(os.path.join(folder, "kd_ls.yaml")).distill
+    assert ls.logit_standardize and (ls.tau_target, ls.kd_weight) == (2.0, 9.0)
+    assert load_config(os.path.join(folder, "isats.yaml")).distill.method == "isats"
+    assert load_config(os.path.join(folder, "ats_guard.yaml")).distill.keep_target_top

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 DATASETS = ("cifar10", "cifar100", "image_folder", "digits")
-METHODS = ("none", "ts", "kd", "ats")  # "kd" is an alias of "ts"; registry in ats_ms.distill.methods
+METHODS = ("none", "ts", "kd", "ats", "isats", "dkd")  # = ats_ms.distill.methods.METHODS (tested)
 
 
 @dataclass
@@ -63,6 +63,14 @@ class DistillConfig:
     ce_weight: float = 0.5     # 1 - lamb
     kd_weight: float = 0.5     # lamb
     form: str = "soft_ce"      # soft_ce | kl
+    keep_target_top: bool = False     # ATS guard: TS on samples where ATS would rank a wrong class first
+    logit_standardize: bool = False   # z-score logits before the temperatures (ts / kd / ats / isats)
+    isats_tau_min: float = 1.0        # ISATS: lower bound of the per-sample wrong-class temperature
+    isats_candidates: int = 16        # ISATS: candidate temperatures in [isats_tau_min, tau_target]
+    dkd_alpha: float = 1.0            # DKD: weight of the target-class term
+    dkd_beta: float = 8.0             # DKD: weight of the non-target term
+    dkd_temperature: float = 4.0
+    dkd_warmup_epochs: float = 20.0
 
 
 @dataclass
@@ -142,8 +150,10 @@ CHOICES = {
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
             "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",
-            "distill.tau_wrong", "distill.tau_student", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
+            "distill.tau_wrong", "distill.tau_student", "distill.isats_tau_min", "distill.isats_candidates",
+            "distill.dkd_temperature", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
             "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
-NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "optim.momentum", "optim.weight_decay",
+NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
+                "distill.dkd_warmup_epochs", "optim.momentum", "optim.weight_decay",
                 "schedule.warmup_epochs", "schedule.min_lr", "runtime.device_id", "data.crop_padding",
                 "schedule.power")

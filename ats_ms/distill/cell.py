@@ -21,6 +21,9 @@ class SupervisedNet(nn.Cell):
         self.student = net
         self.ce = nn.CrossEntropyLoss()
 
+    def set_epoch(self, epoch):
+        """Nothing in plain CE depends on the epoch."""
+
     def construct(self, images, labels):
         logits = self.student(images)
         ce = self.ce(logits.astype(ms.float32), labels.astype(ms.int32))
@@ -41,6 +44,11 @@ class DistillNet(nn.Cell):
         self.teacher = teacher if isinstance(teacher, FrozenTeacher) else FrozenTeacher(teacher)
         self.loss = loss
         self.term_names = getattr(loss, "term_names", ("loss", "ce", "kd"))
+
+    def set_epoch(self, epoch):
+        """Forward the epoch (counted from 1) to losses with an epoch-dependent weight (DKD warm-up)."""
+        if hasattr(self.loss, "set_epoch"):
+            self.loss.set_epoch(epoch)
 
     def construct(self, images, labels):
         teacher_logits = self.teacher(images)

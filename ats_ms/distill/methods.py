@@ -6,6 +6,8 @@ register a builder here with ``@register("name")``, ship a config.
 """
 from ats_ms.distill.cell import DistillNet, SupervisedNet
 from ats_ms.losses.ats import ATSLoss
+from ats_ms.losses.dkd import DKDLoss
+from ats_ms.losses.isats import ISATSLoss
 
 METHODS = {}
 
@@ -27,7 +29,22 @@ def _supervised(cfg, student, teacher):
 @register("ts", "kd", "ats")
 def _temperature_scaled(cfg, student, teacher):
     """TS (Hinton KD) and ATS share one loss: TS is ATS with tau_target == tau_wrong."""
-    loss = ATSLoss(cfg.tau_target, cfg.tau_wrong, cfg.tau_student, cfg.ce_weight, cfg.kd_weight, cfg.form)
+    loss = ATSLoss(cfg.tau_target, cfg.tau_wrong, cfg.tau_student, cfg.ce_weight, cfg.kd_weight, cfg.form,
+                   keep_target_top=cfg.keep_target_top, logit_standardize=cfg.logit_standardize)
+    return DistillNet(student, teacher, loss)
+
+
+@register("isats")
+def _instance_specific_ats(cfg, student, teacher):
+    loss = ISATSLoss(cfg.tau_target, cfg.isats_tau_min, cfg.isats_candidates, tau_student=cfg.tau_student,
+                     ce_weight=cfg.ce_weight, kd_weight=cfg.kd_weight, form=cfg.form,
+                     logit_standardize=cfg.logit_standardize)
+    return DistillNet(student, teacher, loss)
+
+
+@register("dkd")
+def _decoupled_kd(cfg, student, teacher):
+    loss = DKDLoss(cfg.dkd_alpha, cfg.dkd_beta, cfg.dkd_temperature, cfg.ce_weight, cfg.dkd_warmup_epochs)
     return DistillNet(student, teacher, loss)
 
 

@@ -143,7 +143,10 @@ class EpochEnd(ms.train.Callback):
             self.save_state()
             run_context.request_stop()
 
-    # -- epoch end --------------------------------------------------------------------------
+    # -- epoch boundaries ---------------------------------------------------------------------
+    def on_train_epoch_begin(self, run_context):
+        self.train_step.loss_net.set_epoch(self.state.epochs_done + 1)
+
     def on_train_epoch_end(self, run_context):
         s, c = self.state, self.cfg
         if s.epoch_step != 0:  # stopped mid-epoch (interrupt): nothing to close

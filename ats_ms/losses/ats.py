@@ -17,6 +17,11 @@ are ce_weight = kd_weight = 0.5 and tau_student = 1; the benchmark KD (RepDistil
 ce_weight 0.1, kd_weight 0.9, tau_target = tau_wrong = tau_student = 4, form "kl".
 
 Everything is computed in float32 with max-subtracted log-softmax: no clamps, no epsilons.
+
+Two opt-in switches (both off by default, so the default reproduces the formula above):
+``keep_target_top`` falls back to TS (``tau_target`` on every class) for the samples where ATS would
+put a wrong class above the target; ``logit_standardize`` z-scores teacher and student logits before
+the temperatures (Sun et al., CVPR 2024: "Logit Standardization in Knowledge Distillation").
 """
 import mindspore as ms
 from mindspore import nn, ops
@@ -32,6 +37,22 @@ def log_softmax(logits):
     """
     shifted = logits - ops.stop_gradient(logits.max(axis=-1, keepdims=True))
     return shifted - ops.log(ops.sum(ops.exp(shifted), -1, keepdim=True))
+
+
+def standardize(logits):
+    """Per-sample z-score of the logits, as in logit standardisation (sample std, 1e-7 guard)."""
+    mean = logits.mean(axis=-1, keep_dims=True)
+    std = ops.std(logits, axis=-1, ddof=1, keepdims=True)
+    return (logits - mean) / (std + 1e-7)
+
+
+def target_is_top(log_probs, labels):
+    """True for samples whose target class has the (joint) highest probability."""
+    num_classes = log_probs.shape[-1]
+    onehot = ops.one_hot(labels.astype(ms.int32), num_classes, ops.ones((), ms.float32), ops.zeros((), ms.float32))
+    target = ops.sum(log_probs * onehot, -1)
+    wrong_max = (log_probs - 1e9 * onehot).max(axis=-1)
+    return target >= wrong_max
 
 
 def ats_temperatures(labels, num_classes, tau_target, tau_wrong):
@@ -63,7 +84,7 @@ class ATSLoss(nn.Cell):
     """
 
     def __init__(self, tau_target=4.0, tau_wrong=2.0, tau_student=1.0, ce_weight=0.5, kd_weight=0.5,
-                 form="soft_ce"):
+                 form="soft_ce", keep_target_top=False, logit_standardize=False):
         super().__init__()
         for name, value in (("tau_target", tau_target), ("tau_wrong", tau_wrong), ("tau_student", tau_student)):
             if not value > 0:
@@ -79,16 +100,27 @@ class ATSLoss(nn.Cell):
         self.ce_weight = float(ce_weight)
         self.kd_weight = float(kd_weight)
         self.form = form
+        self.keep_target_top = bool(keep_target_top)
+        self.logit_standardize = bool(logit_standardize)
         self.ce = nn.CrossEntropyLoss()
 
     def teacher_log_probs(self, teacher_logits, labels):
-        """Subclasses that change how the soft label is built (guarded ATS, ISATS, logit
-        standardisation) override this one method."""
-        return ats_log_soft_targets(teacher_logits, labels, self.tau_target, self.tau_wrong)
+        """log p of the soft label from (already float32, possibly standardised) teacher logits.
+        Methods that build the soft label differently (ISATS) override this one method."""
+        log_p = ats_log_soft_targets(teacher_logits, labels, self.tau_target, self.tau_wrong)
+        if self.keep_target_top:
+            log_ts = log_softmax(teacher_logits / self.tau_target)
+            keep = target_is_top(log_p, labels).astype(ms.float32).expand_dims(-1)
+            log_p = keep * log_p + (1.0 - keep) * log_ts
+        return log_p
 
     def kd_term(self, student_logits, teacher_logits, labels):
+        student_logits = student_logits.astype(ms.float32)
+        teacher_logits = teacher_logits.astype(ms.float32)
+        if self.logit_standardize:
+            student_logits, teacher_logits = standardize(student_logits), standardize(teacher_logits)
         log_p = ops.stop_gradient(self.teacher_log_probs(teacher_logits, labels))
-        log_q = log_softmax(student_logits.astype(ms.float32) / self.tau_student)
+        log_q = log_softmax(student_logits / self.tau_student)
         p = ops.exp(log_p)
         if self.form == "kl":
             per_sample = ops.sum(p * (log_p - log_q), -1)
