@@ -68,19 +68,21 @@ def _sampler(n, limit, train, num_shards, shard_id):
     return ds.SequentialSampler(num_samples=used), used
 
 
-def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, repeat=1):
+def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, repeat=1, ordered=False):
     """Return ``(dataset, DatasetInfo)`` for ``split`` in {"train", "test"}.
 
     The dataset yields ``image`` float32 NCHW and ``label`` int32 batches.  ``seed`` sets MindSpore's
-    dataset seed so shuffling and augmentation repeat exactly.
+    dataset seed so shuffling and augmentation repeat exactly.  ``ordered=True`` reads any split the way
+    the test split is read (file order, no augmentation, remainder kept), so that several networks
+    see the same images in the same order (analysis, cached teacher logits).
     """
     if split not in ("train", "test"):
         raise DatasetError(f"split must be 'train' or 'test', got '{split}'.")
     if seed is not None:
         ds.config.set_seed(seed)
-    train = split == "train"
+    train = split == "train" and not ordered
     source = get_source(cfg, split)
-    sampler, used = _sampler(source.num_samples, cfg.train_samples if train else cfg.test_samples,
+    sampler, used = _sampler(source.num_samples, cfg.train_samples if split == "train" else cfg.test_samples,
                              train, num_shards, shard_id)
     mean, std = source.mean_std
     mean, std = tuple(cfg.mean or mean), tuple(cfg.std or std)

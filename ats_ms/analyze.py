@@ -1,0 +1,128 @@
+"""``python -m ats_ms.analyze``: look at teachers' soft labels the way the 2024 paper does.
+
+    python -m ats_ms.analyze --config runs/t/config.yaml --teacher resnet110:runs/t/best.ckpt \\
+        --teacher wrn_28_8:teachers/wrn_28_8.ckpt [--student vgg8:runs/s/best.ckpt] [--pair 4:2] \\
+        [--split test] --output analysis/
+
+For every teacher, on the chosen split (read in file order, no augmentation): accuracy, confidence and
+calibration (ECE, reliability diagram); over the temperature sweep tau in {0.05 ... 10}, for TS and for
+ATS (tau1 = 1.25 tau, tau2 = 0.75 tau) and for every ``--pair``: the mean e(q) and sigma(q) of the
+wrong-class probabilities, the mean target probability and how often the target stays top-1.  With a
+student, the KD term is split into correct guidance, smooth regularisation and class discriminability
+(at the config's distill temperatures).  With several teachers, their agreement on the relative ranking
+of the wrong classes (Spearman, Kendall, top-5 overlap).  Writes ``analysis.json`` (every number) and
+PNG plots into ``--output``.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+from ats_ms.errors import ConfigError
+
+
+def parse_net(text, flag):
+    """``arch:path`` or ``label=arch:path``."""
+    label, _, spec = text.rpartition("=")
+    arch, sep, path = spec.partition(":")
+    if not sep or not arch or not path:
+        raise ConfigError(f"{flag} '{text}' must be ARCH:CHECKPOINT (optionally LABEL=ARCH:CHECKPOINT), "
+                          "e.g. resnet110:runs/t/best.ckpt.")
+    return label or arch, arch, path
+
+
+def parse_pair(text):
+    try:
+        t1, t2 = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"--pair '{text}' must be TAU_TARGET:TAU_WRONG, e.g. 4:2.") from None
+    if t1 <= 0 or t2 <= 0:
+        raise ConfigError(f"--pair '{text}': temperatures must be > 0.")
+    return t1, t2
+
+
+def collect_logits(cfg, arch, path, data):
+    """Logits and labels of one network over the whole (ordered) dataset."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
+    cfg.model.arch = arch
+    net, _ = network_from_checkpoint(cfg, path)
+    logits, labels = [], []
+    for images, y in data.create_tuple_iterator(num_epochs=1):
+        logits.append(net(images).astype(ms.float32).asnumpy())
+        labels.append(y.asnumpy())
+    return np.concatenate(logits), np.concatenate(labels).astype(np.int64)
+
+
+def analyze(cfg, teachers, student=None, pairs=(), split="test", out_dir="analysis", plots=True):
+    from ats_ms.analysis import dark_knowledge as dk  # pylint: disable=import-outside-toplevel
+    from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
+    setup_runtime(cfg.runtime)
+    os.makedirs(out_dir, exist_ok=True)
+    data, info = create_dataset(cfg.data, split, ordered=True)
+    results, logits = {}, {}
+    labels = None
+    for label, arch, path in teachers:
+        z, y = collect_logits(cfg, arch, path, data)
+        if labels is not None and not np.array_equal(labels, y):
+            raise ConfigError("The dataset did not yield the same images in the same order twice.")
+        labels, logits[label] = y, z
+        results[label] = {"arch": arch, "checkpoint": path, "calibration": dk.calibration(z, y),
+                          "sweep": dk.temperature_sweep(z, y, pairs=pairs)}
+        calib = results[label]["calibration"]
+        print(f"{label}: top1 {100 * calib['accuracy']:.2f}%, confidence {100 * calib['confidence']:.2f}%, "
+              f"ECE {100 * calib['ece']:.2f}%")
+    report = {"dataset": info.name, "split": split, "images": int(len(labels)), "teachers": results,
+              "sweep_taus": list(dk.SWEEP_TAUS), "ats_ratio": list(dk.ATS_RATIO),
+              "sigma_q_definition": "population standard deviation of the wrong-class probabilities"}
+    names = list(logits)
+    report["agreement"] = {f"{a} vs {b}": dk.class_affinity_agreement(logits[a], logits[b], labels)
+                           for i, a in enumerate(names) for b in names[i + 1:]}
+    if student:
+        s_label, s_arch, s_path = student
+        s_logits, _ = collect_logits(cfg, s_arch, s_path, data)
+        d = cfg.distill
+        report["decomposition"] = {
+            f"{t} -> {s_label}": dk.kd_decomposition(logits[t], s_logits, labels, d.tau_target, d.tau_wrong,
+                                                     d.tau_student) for t in names}
+    with open(os.path.join(out_dir, "analysis.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    files = [os.path.join(out_dir, "analysis.json")]
+    if plots:
+        from ats_ms.analysis.plots import write_all  # pylint: disable=import-outside-toplevel
+        files += write_all(results, out_dir)
+    for pair, agree in report["agreement"].items():
+        overlap = next(v for k, v in agree.items() if k.endswith("_overlap"))
+        print(f"{pair}: Spearman {agree['spearman']:.3f}, Kendall {agree['kendall']:.3f}, top-k overlap {overlap:.3f}")
+    print("wrote " + ", ".join(files))
+    return report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.analyze", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="gives the dataset (and distill temperatures)")
+    parser.add_argument("--teacher", action="append", required=True, metavar="[LABEL=]ARCH:CKPT")
+    parser.add_argument("--student", metavar="[LABEL=]ARCH:CKPT", help="adds the KD decomposition")
+    parser.add_argument("--pair", action="append", default=[], metavar="TAU1:TAU2", help="extra (tau1, tau2) points")
+    parser.add_argument("--split", choices=("test", "train"), default="test")
+    parser.add_argument("--output", default="analysis")
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value")
+    args = parser.parse_intermixed_args(argv)
+    cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
+    teachers = [parse_net(t, "--teacher") for t in args.teacher]
+    if len({t[0] for t in teachers}) != len(teachers):
+        raise ConfigError("Two --teacher entries share a label; give them distinct LABEL=ARCH:CKPT labels.")
+    student = parse_net(args.student, "--student") if args.student else None
+    analyze(cfg, teachers, student, [parse_pair(p) for p in args.pair], args.split, args.output, not args.no_plots)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
