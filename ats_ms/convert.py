@@ -1,9 +1,11 @@
 """``python -m ats_ms.convert``: turn a PyTorch checkpoint of a CIFAR network into an ats_ms checkpoint.
 
     python -m ats_ms.convert --arch resnet110 --input resnet110_vanilla/ckpt_epoch_240.pth --output resnet110.ckpt
+    python -m ats_ms.convert --arch vgg8 --input ckpts/cifar100-VGG8.ckpt --output vgg8.ckpt   # model-zoo demo
 
 Reads checkpoints of RepDistiller / mdistiller (their published teachers) and of the ATS authors'
-code; needs ``torch`` for this command only (``pip install torch``).  The class count is read from
+code (needs ``torch`` for this command only: ``pip install torch``), and MindSpore checkpoints written
+by the model-zoo ATS demo (``.ckpt``: same parameter names as ats_ms; optimizer entries are dropped).  The class count is read from
 the classifier unless ``--num-classes`` is given.  The result loads with ``create_model`` +
 ``load_param_into_net`` and can be used directly as ``teacher.checkpoint``.
 """
@@ -33,6 +35,20 @@ def read_torch_file(path):
     return {k: v.detach().cpu().numpy() for k, v in unwrap(obj).items()}
 
 
+DEMO_RESNET_NOTE = ("note: the model-zoo demo's ResNet pads its stride-2 3x3 convolutions TensorFlow-style "
+                    "(pad_mode 'same': nothing above/left, one row/column below/right) where ats_ms and the PyTorch "
+                    "references pad one pixel on every side; the weights load unchanged but logits differ slightly, "
+                    "so evaluate (python -m ats_ms.eval) or fine-tune before relying on the converted teacher.")
+
+
+def read_mindspore_file(path):
+    """A MindSpore checkpoint (the model-zoo demo's) as name -> numpy array, network entries only."""
+    from ats_ms.engine.checkpoint import read_checkpoint  # pylint: disable=import-outside-toplevel
+    params = read_checkpoint(path, "MindSpore checkpoint")
+    skip = ("moments.", "learning_rate", "global_step", "momentum", "scale_sense", "current_iterator_step")
+    return {k: v.asnumpy() for k, v in params.items() if "." in k and not k.startswith(skip)}
+
+
 def infer_num_classes(state):
     for name, value in state.items():
         if name.endswith(CLASSIFIER_SUFFIXES) and value.ndim == 2:
@@ -44,7 +60,8 @@ def convert(arch, input_path, output_path, num_classes=None):
     from ats_ms.engine.checkpoint import save_weights  # pylint: disable=import-outside-toplevel
     from ats_ms.interop.pytorch import load_into  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
-    state = read_torch_file(input_path)
+    from_mindspore = input_path.endswith(".ckpt")
+    state = read_mindspore_file(input_path) if from_mindspore else read_torch_file(input_path)
     classes = num_classes or infer_num_classes(state)
     net = create_model(arch, classes)
     unused = load_into(net, state, arch, input_path)
@@ -63,6 +80,8 @@ def main(argv=None):
     _, classes, unused = convert(args.arch, args.input, args.output, args.num_classes)
     print(f"converted {args.input} -> {args.output} ({args.arch}, {classes} classes)"
           + (f"; ignored {len(unused)} entries: {', '.join(unused[:5])}" if unused else ""))
+    if args.input.endswith(".ckpt") and args.arch.startswith("resnet"):
+        print(DEMO_RESNET_NOTE)
     return 0
 
 

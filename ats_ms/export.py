@@ -42,17 +42,44 @@ def export_and_verify(net, size, batch_size, fmt, output):
     return path, diff
 
 
+def _demo_paths(args):
+    """The demo's export.py reads <ckpt_dir>/<ckpt_name> and writes <ckpt_dir>/<stem>_mindir.mindir; an
+    ats_ms run of that name keeps its weights in <ckpt_dir>/<stem>/best.ckpt."""
+    if not (args.demo_ckpt_dir and args.demo_ckpt_name and args.demo_net_name):
+        raise AtsError("Give --config and --checkpoint, or the demo's --net_name, --ckpt_dir and --ckpt_name.")
+    from ats_ms.demo_flags import arch_name  # pylint: disable=import-outside-toplevel
+    stem = args.demo_ckpt_name[:-5] if args.demo_ckpt_name.endswith(".ckpt") else args.demo_ckpt_name
+    run_ckpt = os.path.join(args.demo_ckpt_dir, stem, "best.ckpt")
+    checkpoint = run_ckpt if os.path.isfile(run_ckpt) else os.path.join(args.demo_ckpt_dir, args.demo_ckpt_name)
+    overrides = [f"model.arch={arch_name(args.demo_net_name)}"]
+    if args.demo_n_classes:
+        overrides.append(f"model.num_classes={args.demo_n_classes}")
+    if args.demo_device:
+        overrides.append(f"runtime.device_target={args.demo_device}")
+    return checkpoint, os.path.join(args.demo_ckpt_dir, f"{stem}_mindir.mindir"), overrides
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m ats_ms.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--config", help="the run's config.yaml (or give the demo flags below)")
+    parser.add_argument("--checkpoint", help="best.ckpt of a run (or --ckpt_dir/--ckpt_name)")
     parser.add_argument("--format", default="MINDIR", choices=sorted(SUFFIX), type=str.upper)
     parser.add_argument("--output", help="file to write (default: next to the checkpoint, named after it)")
     parser.add_argument("--batch-size", type=int, default=1, help="batch dimension of the exported graph")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
+    demo = parser.add_argument_group("model-zoo demo export.py flags")
+    for flag in ("--device", "--device_id", "--n_classes", "--t_net_name", "--net_name", "--ckpt_dir", "--ckpt_name"):
+        demo.add_argument(flag, dest="demo_" + flag[2:])
     args = parser.parse_intermixed_args(argv)
-    cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
+    overrides = list(args.overrides) + ["checkpoint.resume=none"]
+    if args.checkpoint is None:
+        args.checkpoint, output, demo_overrides = _demo_paths(args)
+        args.output = args.output or output
+        overrides = demo_overrides + overrides
+    elif args.config is None:
+        raise AtsError("--checkpoint needs --config (the run's config.yaml) to know the network.")
+    cfg = load_config(args.config, overrides)
     from ats_ms.data import input_size  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel

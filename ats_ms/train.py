@@ -3,11 +3,13 @@
     python -m ats_ms.train                                   # the quick start (digits, ~3 min on CPU)
     python -m ats_ms.train --config configs/X.yaml [section.key=value ...]
     python -m ats_ms.train --config configs/X.yaml --resume  # continue a killed or interrupted run
+    python -m ats_ms.train --dataset cifar100 --net_name VGG8 --kd_way ATS --tp_tau 4 --t_tau 2 ...  # demo flags
 """
 import argparse
 import os
 import sys
 
+from ats_ms import demo_flags
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
 
@@ -22,7 +24,10 @@ def build_parser():
     parser.add_argument("--output-dir", default=None, help="quick start only: where its run folder goes")
     parser.add_argument("--print-run-dir", action="store_true",
                         help="validate the config, print its run directory and exit (used by run_train.sh)")
+    parser.add_argument("--recipe", help="start from a named recipe in configs/recipes/ (ats_paper, demo, "
+                                          "kd_benchmark); demo flags imply 'demo'")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
+    demo_flags.add_to_parser(parser)
     return parser
 
 
@@ -32,8 +37,10 @@ def main(argv=None):
         from ats_ms.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
         run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides)
         return 0
-    overrides = list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
-    cfg = load_config(args.config, overrides)
+    demo_recipe, demo_overrides = demo_flags.to_overrides(args)
+    overrides = demo_overrides + list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
+    # demo flags alone mean the demo's recipe; with a --config, the config's own settings stand
+    cfg = load_config(args.config, overrides, recipe=args.recipe or (None if args.config else demo_recipe))
     if args.print_run_dir:
         print(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
         return 0

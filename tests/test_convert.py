@@ -11,13 +11,14 @@ from ats_ms.models import create_model
 from train_helpers import run_cli
 
 torch = pytest.importorskip("torch", reason="the converter needs torch (pip install torch); CI installs it")
-from torch_reference import RefResNet, RefVGG8, RefWRN, randomise_batchnorm  # noqa: E402
+from ats_ms.interop.torch_reference import RefResNet, RefVGG, RefWRN, randomise_batchnorm  # noqa: E402
 
 CASES = {
     "resnet8": lambda: RefResNet(8, (16, 16, 32, 64), 100),
     "resnet8x4": lambda: RefResNet(8, (32, 64, 128, 256), 100),
     "wrn_16_2": lambda: RefWRN(16, 2, 100),
-    "vgg8": lambda: RefVGG8(100),
+    "vgg8": lambda: RefVGG(8, 100),
+    "vgg13": lambda: RefVGG(13, 100),
 }
 
 

@@ -126,3 +126,17 @@ def test_methods_train_end_to_end(tiny_teacher, name, extra):
     assert " kd " in log
     if name == "dkd":
         assert " tckd " in log and " nckd " in log
+
+
+def test_cached_teacher_logits(tiny_teacher):
+    out, ckpt = tiny_teacher
+    common = {"teacher.arch": "resnet8", "teacher.checkpoint": ckpt, "distill.method": "ats", "data.augment": False}
+    with pytest.raises(Exception, match="needs every epoch to show the same images"):
+        load_config(None, tiny_overrides(out, "c", epochs=1, **dict(common, **{"data.augment": True,
+                                                                             "distill.cache_teacher_logits": True})))
+    cached = train(load_config(None, tiny_overrides(out, "cached", epochs=2, **dict(
+        common, **{"distill.cache_teacher_logits": True}))))
+    plain = train(load_config(None, tiny_overrides(out, "plain", epochs=2, **common)))
+    assert cached["steps"] == plain["steps"] == 2 * (1438 // 64)
+    assert cached["best_top1"] > 20
+    assert "cached teacher logits for 1438 training images" in open(os.path.join(out, "cached", "train.log")).read()

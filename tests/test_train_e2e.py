@@ -110,3 +110,25 @@ def test_cifar_training_path_on_fixture_files(tmp_path):
     student = train(load_config(None, tiny_overrides(str(tmp_path), "s", "vgg8", epochs=1, **common, **{
         "distill.method": "ats", "teacher.arch": "resnet8", "teacher.checkpoint": f"{tmp_path}/t/best.ckpt"})))
     assert student["steps"] == 3 and student["last_top1"] is not None
+
+
+def test_amp_o2_distillation_with_dynamic_loss_scale(teacher_run):
+    """AMP as on GPU (O2, fp16 weights, BatchNorm and losses in fp32), here on CPU where it runs but is slow."""
+    out, _ = teacher_run
+    summary = train(load_config(None, tiny_overrides(out, "amp", "resnet8", epochs=1, **{
+        "runtime.amp_level": "O2", "distill.method": "ats", "teacher.arch": "resnet14",
+        "teacher.checkpoint": os.path.join(out, "teacher", "best.ckpt")})))
+    assert summary["best_top1"] > 20
+    state = ms.load_checkpoint(os.path.join(out, "amp", "train_state.ckpt"))
+    assert "loss_scale" in state and float(state["loss_scale"].asnumpy()) >= 1.0
+    not_loaded, _ = ms.load_param_into_net(create_model("resnet8", 10),
+                                           ms.load_checkpoint(os.path.join(out, "amp", "best.ckpt")))
+    assert not_loaded == []
+
+
+def test_amp_auto_is_fp32_on_cpu_and_recommended_elsewhere():
+    from ats_ms.engine.runtime import amp_level
+    cfg = load_config(None, [])
+    assert cfg.runtime.amp_level == "auto" and amp_level(cfg.runtime) == "O0"
+    assert amp_level(load_config(None, ["runtime.device_target=GPU"]).runtime) == "O2"
+    assert amp_level(load_config(None, ["runtime.device_target=Ascend"]).runtime) == "O3"

@@ -119,9 +119,6 @@ def _check_rules(cfg):
         raise ConfigError(f"'data.std' values must be > 0, got {cfg.data.std}.")
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
-    if cfg.schedule.warmup_epochs > cfg.schedule.epochs:
-        raise ConfigError(f"'schedule.warmup_epochs' ({cfg.schedule.warmup_epochs}) exceeds "
-                          f"'schedule.epochs' ({cfg.schedule.epochs}).")
     d = cfg.distill
     if d.method != "none":
         if not cfg.teacher.arch or not cfg.teacher.checkpoint:
@@ -132,6 +129,12 @@ def _check_rules(cfg):
             raise ConfigError(f"distill.method '{d.method}' is symmetric temperature scaling, but tau_target "
                               f"({d.tau_target}) != tau_wrong ({d.tau_wrong}). Set both to the same value, "
                               "or use distill.method=ats for asymmetric temperatures.")
+        if d.cache_teacher_logits and cfg.data.augment:
+            raise ConfigError("distill.cache_teacher_logits needs every epoch to show the same images, but "
+                              "data.augment is true. Set data.augment=false, or leave the cache off.")
+        if d.cache_teacher_logits and cfg.runtime.distributed:
+            raise ConfigError("distill.cache_teacher_logits is single-device only; turn it off for "
+                              "multi-device runs.")
         if d.ce_weight == 0 and d.kd_weight == 0:
             raise ConfigError("distill.ce_weight and distill.kd_weight are both 0: nothing would be trained.")
     if cfg.checkpoint.resume not in ("none", "auto") and not os.path.isfile(cfg.checkpoint.resume):
@@ -140,21 +143,53 @@ def _check_rules(cfg):
                           "latest state.")
 
 
-def load_config(path=None, overrides=(), base=None):
-    """Defaults <- ``base`` dict <- YAML file <- overrides, then validated.  Returns ``Config``."""
+RECIPE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "configs", "recipes")
+
+
+def recipe_path(name):
+    """A named recipe (``ats_paper``, ``demo``, ``kd_benchmark``) -> its YAML file."""
+    path = os.path.join(RECIPE_DIR, f"{name}.yaml")
+    if not os.path.isfile(path):
+        known = sorted(f[:-5] for f in os.listdir(RECIPE_DIR) if f.endswith(".yaml")) if os.path.isdir(RECIPE_DIR) else []
+        raise ConfigError(f"Unknown recipe '{name}'.{_suggest(name, known)} Recipes: {', '.join(known) or 'none found'}.")
+    return path
+
+
+def _read_yaml(path, chain=()):
+    """A config file's mapping with its ``base:`` files merged underneath (paths relative to the file)."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"Config file '{path}' does not exist. Shipped configs live in the repository's "
+                          "configs/ folder (e.g. configs/quickstart/digits_student_ats.yaml).")
+    if os.path.abspath(path) in chain:
+        raise ConfigError(f"Config file '{path}' includes itself through 'base:'.")
+    with open(path, encoding="utf-8") as f:
+        try:
+            raw = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"Config file '{path}' is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}.")
+    layers = []
+    if "base" in raw:
+        base = raw.pop("base")
+        base_path = os.path.join(os.path.dirname(os.path.abspath(path)), str(base))
+        layers = _read_yaml(base_path, chain + (os.path.abspath(path),))
+    return layers + [(path, raw)]
+
+
+def load_config(path=None, overrides=(), base=None, recipe=None):
+    """Defaults <- ``base`` dict <- named recipe <- YAML file (after its ``base:`` chain) <- overrides,
+    then validated.  Returns ``Config``."""
     cfg = schema.Config()
     if base:
         _merge(cfg, base, "defaults")
+    if recipe:
+        for source, raw in _read_yaml(recipe_path(recipe)):
+            _merge(cfg, raw, source)
     if path:
-        if not os.path.isfile(path):
-            raise ConfigError(f"Config file '{path}' does not exist. Shipped configs live in the repository's "
-                              "configs/ folder (e.g. configs/quickstart/digits_ats.yaml).")
-        with open(path, encoding="utf-8") as f:
-            try:
-                raw = yaml.safe_load(f)
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"Config file '{path}' is not valid YAML: {exc}") from None
-        _merge(cfg, raw, path)
+        for source, raw in _read_yaml(path):
+            _merge(cfg, raw, source)
     for text in overrides:
         _merge(cfg, parse_override(text), f"override '{text}'")
     _check_rules(cfg)

@@ -71,6 +71,7 @@ class DistillConfig:
     dkd_beta: float = 8.0             # DKD: weight of the non-target term
     dkd_temperature: float = 4.0
     dkd_warmup_epochs: float = 20.0
+    cache_teacher_logits: bool = False  # compute teacher logits once (needs data.augment: false)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class OptimConfig:
 class ScheduleConfig:
     epochs: int = 240
     warmup_epochs: float = 5.0
+    warmup_start_lr: Optional[float] = None  # None: warm-up from lr / warmup_steps (the demo: 0.001)
     policy: str = "step"       # step | cosine | poly
     milestones: List[int] = field(default_factory=lambda: [150, 180, 210])
     gamma: float = 0.1
@@ -102,10 +104,11 @@ class RuntimeConfig:
     device_target: str = "CPU"  # CPU | GPU | Ascend
     device_id: int = 0
     mode: str = "graph"         # graph | pynative
-    amp_level: str = "O0"       # O0 | O1 | O2 | O3 (losses stay float32)
-    loss_scale: float = 1.0     # static loss scale for fp16
+    amp_level: str = "auto"     # auto (CPU O0, GPU O2, Ascend O3) | O0 | O1 | O2 | O3; losses stay float32
+    loss_scale: float = 1.0     # static loss scale when AMP is off; AMP uses dynamic loss scaling
     distributed: bool = False   # set by run_train.sh for multi-device launches
     dataset_sink_mode: bool = False
+    fold_teacher_bn: bool = True  # fold the frozen teacher's BatchNorms into its convolutions (same logits)
 
 
 @dataclass
@@ -146,7 +149,7 @@ CHOICES = {
     "schedule.policy": ("step", "cosine", "poly"),
     "runtime.device_target": ("CPU", "GPU", "Ascend"),
     "runtime.mode": ("graph", "pynative"),
-    "runtime.amp_level": ("O0", "O1", "O2", "O3"),
+    "runtime.amp_level": ("auto", "O0", "O1", "O2", "O3"),
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
             "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",
@@ -155,5 +158,5 @@ POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_worker
             "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
 NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
                 "distill.dkd_warmup_epochs", "optim.momentum", "optim.weight_decay",
-                "schedule.warmup_epochs", "schedule.min_lr", "runtime.device_id", "data.crop_padding",
+                "schedule.warmup_epochs", "schedule.min_lr", "schedule.warmup_start_lr", "runtime.device_id", "data.crop_padding",
                 "schedule.power")

@@ -35,13 +35,14 @@ class DistillNet(nn.Cell):
 
     The teacher runs inside the same graph as the student (one dispatch per step, graph sink mode
     possible), wrapped in ``FrozenTeacher`` so that it never trains, never updates its BatchNorm
-    statistics and never receives a gradient.
+    statistics and never receives a gradient; by default its BatchNorms are folded into its
+    convolutions (``fold_teacher_bn``), which gives the same logits for less work.
     """
 
-    def __init__(self, student, teacher, loss):
+    def __init__(self, student, teacher, loss, fold_teacher_bn=True):
         super().__init__()
         self.student = student
-        self.teacher = teacher if isinstance(teacher, FrozenTeacher) else FrozenTeacher(teacher)
+        self.teacher = teacher if isinstance(teacher, FrozenTeacher) else FrozenTeacher(teacher, fold_teacher_bn)
         self.loss = loss
         self.term_names = getattr(loss, "term_names", ("loss", "ce", "kd"))
 
@@ -54,6 +55,25 @@ class DistillNet(nn.Cell):
         teacher_logits = self.teacher(images)
         student_logits = self.student(images)
         return self.loss.terms(student_logits, teacher_logits, labels)
+
+
+class CachedDistillNet(nn.Cell):
+    """Distillation from teacher logits computed once in advance (``distill.cache_teacher_logits``):
+    ``construct(images, labels, teacher_logits)``; a step then costs what a CE step costs.  Valid only
+    when every epoch shows the same images (no augmentation)."""
+
+    def __init__(self, student, loss):
+        super().__init__()
+        self.student = student
+        self.loss = loss
+        self.term_names = getattr(loss, "term_names", ("loss", "ce", "kd"))
+
+    def set_epoch(self, epoch):
+        if hasattr(self.loss, "set_epoch"):
+            self.loss.set_epoch(epoch)
+
+    def construct(self, images, labels, teacher_logits):
+        return self.loss.terms(self.student(images), teacher_logits, labels)
 
 
 class TrainStep(nn.Cell):
@@ -82,10 +102,46 @@ class TrainStep(nn.Cell):
             degree = ms.communication.get_group_size()
             self.grad_reducer = nn.DistributedGradReducer(self.weights, mean, degree)
 
-    def construct(self, images, labels):
-        terms = self.loss_net(images, labels)
-        grads = self.grad(self.loss_net, self.weights)(images, labels, self.sens)
+    def construct(self, *inputs):
+        terms = self.loss_net(*inputs)
+        grads = self.grad(self.loss_net, self.weights)(*inputs, self.sens)
         if self.loss_scale != 1.0:
             grads = tuple(g / self.loss_scale for g in grads)
         grads = self.grad_reducer(grads)
         return ops.depend(terms, self.optimizer(grads))
+
+
+class LossScaledTrainStep(TrainStep):
+    """``TrainStep`` with dynamic loss scaling for fp16 (AMP O2/O3), as MindSpore recommends.
+
+    The loss is multiplied by the current scale before differentiation and the gradients are unscaled;
+    if any gradient is inf/NaN the update is skipped and the scale halved, and after ``scale_window``
+    clean steps the scale doubles.  The scale and the clean-step count are parameters, so they are part
+    of the training state.  (MindSpore's own ``TrainOneStepWithLossScaleCell`` checks overflow with
+    NPU status operators that the CPU backend lacks.)
+    """
+
+    def __init__(self, loss_net, optimizer, init_scale=2.0 ** 16, scale_factor=2.0, scale_window=1000):
+        super().__init__(loss_net, optimizer)
+        self.loss_scale_value = ms.Parameter(ms.Tensor(init_scale, ms.float32), name="loss_scale", requires_grad=False)
+        self.clean_steps = ms.Parameter(ms.Tensor(0, ms.int32), name="loss_scale_clean_steps", requires_grad=False)
+        self.scale_factor = float(scale_factor)
+        self.scale_window = int(scale_window)
+        self.zero_sens = self.sens[1:]
+
+    def construct(self, *inputs):
+        terms = self.loss_net(*inputs)
+        scale = self.loss_scale_value + 0.0
+        grads = self.grad(self.loss_net, self.weights)(*inputs, (scale,) + self.zero_sens)
+        grads = tuple(g / ops.cast(scale, g.dtype) for g in grads)
+        grads = self.grad_reducer(grads)
+        finite = ms.amp.all_finite(grads)
+        clean = ops.select(finite, self.clean_steps + 1, ops.zeros_like(self.clean_steps))
+        grow = clean >= self.scale_window
+        new_scale = ops.select(finite, ops.select(grow, scale * self.scale_factor, scale),
+                               ops.maximum(scale / self.scale_factor, 1.0))
+        terms = ops.depend(terms, ops.assign(self.clean_steps, ops.select(grow, ops.zeros_like(clean), clean)))
+        terms = ops.depend(terms, ops.assign(self.loss_scale_value, new_scale))
+        if finite:
+            terms = ops.depend(terms, self.optimizer(grads))
+        return terms

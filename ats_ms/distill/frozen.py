@@ -11,6 +11,8 @@ no gradient graph is built through the teacher.
 from mindspore import nn, ops
 from mindspore.nn.layer.normalization import _BatchNorm
 
+from ats_ms.distill.fold_bn import fold_batchnorm
+
 
 def freeze(net):
     """Pin ``net`` in inference mode in place and return it."""
@@ -27,10 +29,16 @@ def freeze(net):
 
 
 class FrozenTeacher(nn.Cell):
-    """Wraps a trained network; ``construct`` returns its logits with no gradient path."""
+    """Wraps a trained network; ``construct`` returns its logits with no gradient path.
 
-    def __init__(self, net):
+    ``fold_bn`` (default) folds every BatchNorm that directly follows a convolution into it
+    (``ats_ms.distill.fold_bn``): the same function in fewer operations.  The wrapped network is
+    modified in place, so load the teacher's weights before wrapping it.
+    """
+
+    def __init__(self, net, fold_bn=True):
         super().__init__()
+        self.folded = fold_batchnorm(net) if fold_bn else 0
         self.net = freeze(net)
 
     def construct(self, x):

@@ -5,6 +5,7 @@ named terms (see ``ats_ms.distill.cell``).  Adding a method: write its loss in `
 register a builder here with ``@register("name")``, ship a config.
 """
 from ats_ms.distill.cell import DistillNet, SupervisedNet
+from ats_ms.distill.frozen import FrozenTeacher
 from ats_ms.losses.ats import ATSLoss
 from ats_ms.losses.dkd import DKDLoss
 from ats_ms.losses.isats import ISATSLoss
@@ -48,5 +49,9 @@ def _decoupled_kd(cfg, student, teacher):
     return DistillNet(student, teacher, loss)
 
 
-def build_loss_net(cfg_distill, student, teacher=None):
+def build_loss_net(cfg_distill, student, teacher=None, fold_teacher_bn=True):
+    """The teacher is frozen here (its BatchNorms folded unless ``fold_teacher_bn`` is false), so
+    method builders receive a ready ``FrozenTeacher``."""
+    if teacher is not None and not isinstance(teacher, FrozenTeacher):
+        teacher = FrozenTeacher(teacher, fold_bn=fold_teacher_bn)
     return METHODS[cfg_distill.method](cfg_distill, student, teacher)

@@ -26,15 +26,21 @@ def atomic_save(entries, path, meta=None):
     os.replace(tmp, path)
 
 
+def named_parameters(net):
+    """(name, parameter) relative to ``net``.  AMP O2/O3 wraps each BatchNorm in a float32 cell, which
+    inserts a ``_backbone`` level into the path; it is dropped so names match ``create_model``'s."""
+    return [(name.replace("._backbone.", "."), param) for name, param in net.parameters_and_names()]
+
+
 def network_entries(net, prefix=""):
-    return [(prefix + name, param) for name, param in net.parameters_and_names()]
+    return [(prefix + name, param) for name, param in named_parameters(net)]
 
 
 def weights_checksum(net, trainable_only=False):
     """SHA-256 over the parameters (names and bytes): equal on all ranks of a healthy data-parallel job."""
     import hashlib  # pylint: disable=import-outside-toplevel
     h = hashlib.sha256()
-    for name, param in net.parameters_and_names():
+    for name, param in named_parameters(net):
         if trainable_only and not param.requires_grad:
             continue
         h.update(name.encode())
@@ -66,7 +72,7 @@ def load_weights(net, path, what="checkpoint", arch=None, strip_prefixes=("stude
     params = read_checkpoint(path, what)
     if any(k.startswith("student.") for k in params):
         params = {k[len("student."):]: v for k, v in params.items() if k.startswith("student.")}
-    own = dict(net.parameters_and_names())
+    own = dict(named_parameters(net))
     for prefix in strip_prefixes:
         if not set(own) & set(params) and all(k.startswith(prefix) for k in params):
             params = {k[len(prefix):]: v for k, v in params.items()}

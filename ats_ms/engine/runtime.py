@@ -45,5 +45,16 @@ def setup_runtime(cfg_runtime):
     return Runtime(rank=get_rank(), group_size=size)
 
 
+RECOMMENDED_AMP = {"CPU": "O0", "GPU": "O2", "Ascend": "O3"}
+
+
+def amp_level(cfg_runtime):
+    """``auto`` -> MindSpore's recommendation per device: fp32 on CPU (AMP is slower there), O2 on GPU,
+    O3 on Ascend."""
+    if cfg_runtime.amp_level == "auto":
+        return RECOMMENDED_AMP[cfg_runtime.device_target]
+    return cfg_runtime.amp_level
+
+
 def distributed_env_present():
     return any(k in os.environ for k in ("MS_WORKER_NUM", "RANK_TABLE_FILE", "OMPI_COMM_WORLD_SIZE"))

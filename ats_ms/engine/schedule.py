@@ -2,7 +2,8 @@
 
 The optimizer indexes this array by its ``global_step``, so a resumed run that restores
 ``global_step`` continues at exactly the same point of the schedule.  Warm-up is linear from
-``lr / warmup_steps`` to ``lr``; the policies then follow epochs:
+``lr / warmup_steps`` (or from ``warmup_start_lr``, as in the model-zoo demo) to ``lr``; the policies
+then follow epochs:
 
 - ``step``: lr * gamma^k after each milestone epoch (the ATS paper: 150, 180, 210, gamma 0.1);
 - ``cosine``: half-cosine from lr to min_lr over the post-warm-up steps;
@@ -21,7 +22,10 @@ def create_scheduler(cfg_schedule, base_lr, steps_per_epoch):
     lrs = np.empty(total, np.float64)
     for step in range(total):
         if step < warmup:
-            lrs[step] = base_lr * (step + 1) / warmup
+            if s.warmup_start_lr is None:
+                lrs[step] = base_lr * (step + 1) / warmup
+            else:
+                lrs[step] = s.warmup_start_lr + (base_lr - s.warmup_start_lr) * step / warmup
             continue
         if s.policy == "step":
             epoch = step // steps_per_epoch

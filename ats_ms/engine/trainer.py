@@ -10,15 +10,17 @@ import mindspore as ms
 
 from ats_ms.data import create_dataset
 from ats_ms.distill.methods import build_loss_net
-from ats_ms.distill.cell import TrainStep
+from ats_ms.distill.cell import CachedDistillNet, LossScaledTrainStep, TrainStep
+from ats_ms.distill.frozen import FrozenTeacher
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine.callbacks import EpochEnd, ProgressLogger, RunState
 from ats_ms.engine.evaluate import evaluate
 from ats_ms.engine.optim import create_optimizer
-from ats_ms.engine.runtime import setup_runtime
+from ats_ms.engine.runtime import amp_level, setup_runtime
 from ats_ms.engine.schedule import create_scheduler
 from ats_ms.engine.sync_bn import BatchNormStatsSync
+from ats_ms.engine.teacher_cache import TeacherLogitCache
 from ats_ms.errors import ConfigError
 from ats_ms.models import count_params, create_model
 
@@ -43,12 +45,14 @@ def _build_networks(cfg, num_classes, logger):
         ckpt.load_weights(student, cfg.model.checkpoint, "initial weights (model.checkpoint)", cfg.model.arch)
     teacher = None
     if cfg.distill.method != "none":
-        teacher = create_model(cfg.teacher.arch, num_classes)
-        ckpt.load_weights(teacher, cfg.teacher.checkpoint, "teacher checkpoint", cfg.teacher.arch)
-    if cfg.runtime.amp_level != "O0":
-        student = ms.amp.auto_mixed_precision(student, cfg.runtime.amp_level)
+        net = create_model(cfg.teacher.arch, num_classes)
+        ckpt.load_weights(net, cfg.teacher.checkpoint, "teacher checkpoint", cfg.teacher.arch)
+        teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
+    level = amp_level(cfg.runtime)
+    if level != "O0":
+        ms.amp.auto_mixed_precision(student, level)
         if teacher is not None:
-            teacher = ms.amp.auto_mixed_precision(teacher, cfg.runtime.amp_level)
+            ms.amp.auto_mixed_precision(teacher.net, level)
     logger.info(f"student {cfg.model.arch}: {count_params(student):,} parameters"
                 + (f"; teacher {cfg.teacher.arch}: {count_params(teacher, False):,}" if teacher else ""))
     return student, teacher
@@ -76,11 +80,19 @@ def train(cfg):
                                                              "group_size": runtime.group_size})
     student, teacher = _build_networks(cfg, num_classes, logger)
     loss_net = build_loss_net(cfg.distill, student, teacher)
+    cache = None
+    if teacher is not None and cfg.distill.cache_teacher_logits:
+        cache = TeacherLogitCache(cfg.data, loss_net.teacher, logger)
+        loss_net = CachedDistillNet(student, loss_net.loss)
+        train_data = None
     global_batch = cfg.data.batch_size * runtime.group_size
     base_lr = cfg.optim.lr * (global_batch / cfg.optim.base_batch_size if cfg.optim.lr_scaling == "linear" else 1.0)
     lrs = create_scheduler(cfg.schedule, base_lr, steps)
     optimizer = create_optimizer(cfg.optim, student.trainable_params(), lrs)
-    train_step = TrainStep(loss_net, optimizer, cfg.runtime.loss_scale)
+    if amp_level(cfg.runtime) == "O0":
+        train_step = TrainStep(loss_net, optimizer, cfg.runtime.loss_scale)
+    else:
+        train_step = LossScaledTrainStep(loss_net, optimizer)
 
     state = RunState(steps_per_epoch=steps, total_epochs=cfg.schedule.epochs,
                      batch_size=global_batch)
@@ -114,7 +126,7 @@ def train(cfg):
                 f"{f' x {runtime.group_size} devices (rank {runtime.rank})' if runtime.group_size > 1 else ''}, "
                 f"lr {base_lr:g}, method {cfg.distill.method}, run dir {run_dir}")
     while state.global_step < cfg.schedule.epochs * steps and not state.interrupted:
-        _train_segment(cfg, train_step, state, [progress, epoch_end], shard, train_data)
+        _train_segment(cfg, train_step, state, [progress, epoch_end], shard, train_data, cache)
         train_data = None
     if state.interrupted:
         logger.info(f"stopped at epoch {state.epochs_done}, step {state.global_step}; resume with --resume")
@@ -139,12 +151,14 @@ def train(cfg):
     return summary
 
 
-def _train_segment(cfg, train_step, state, callbacks, shard, data=None):
+def _train_segment(cfg, train_step, state, callbacks, shard, data=None, cache=None):
     """Train from the current position to the end, or, when resuming mid-epoch, to the end of that
     epoch (its remaining steps only).  Each segment gets a fresh dataset and ``Model``: a dataset
     object cannot be shared between ``Model`` instances."""
     steps = state.steps_per_epoch
-    if data is None:
+    if cache is not None:
+        data = cache.dataset(cfg.data.batch_size, cfg.experiment.seed + state.global_step)
+    elif data is None:
         data, _ = create_dataset(cfg.data, "train", seed=cfg.experiment.seed + state.global_step, **shard)
     first_epoch = state.epochs_done
     if state.epoch_step:

@@ -9,6 +9,8 @@ class Bottleneck(nn.Cell):
     """1x1 reduce -> 3x3 (optionally grouped, carries the stride) -> 1x1 expand, projection shortcut
     when the shape changes."""
 
+    FOLD_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
+
     def __init__(self, in_ch, mid_ch, out_ch, stride, groups=1):
         super().__init__()
         self.conv1 = conv(in_ch, mid_ch, 1)
@@ -35,6 +37,8 @@ class BottleneckNet(nn.Cell):
 
     ``stages`` lists (blocks, mid width, out width, stride, groups) per stage.
     """
+
+    FOLD_PAIRS = (("conv1", "bn1"),)
 
     def __init__(self, stem_kernel, stages, num_classes=100):
         super().__init__()

@@ -9,6 +9,8 @@ from ats_ms.models.layers import GlobalAvgPool, bn, conv, conv_bn, dense
 
 
 class BasicBlock(nn.Cell):
+    FOLD_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"))
+
     def __init__(self, in_ch, out_ch, stride):
         super().__init__()
         self.conv1 = conv(in_ch, out_ch, 3, stride)
@@ -29,6 +31,8 @@ class BasicBlock(nn.Cell):
 
 class ResNetCifar(nn.Cell):
     """``depth`` = 6n + 2; ``widths`` = stem width then the three stage widths."""
+
+    FOLD_PAIRS = (("conv1", "bn1"),)
 
     def __init__(self, depth, widths=(16, 16, 32, 64), num_classes=100):
         super().__init__()

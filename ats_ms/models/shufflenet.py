@@ -9,6 +9,8 @@ class ShuffleV1Unit(nn.Cell):
     """Grouped 1x1 -> shuffle -> depthwise 3x3 -> grouped 1x1.  Stride 2 concatenates a 3x3
     average-pooled shortcut (so ``out_ch`` excludes the input channels); stride 1 adds it."""
 
+    FOLD_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
+
     def __init__(self, in_ch, out_ch, stride, groups):
         super().__init__()
         mid = out_ch // 4
@@ -34,6 +36,8 @@ class ShuffleV1Unit(nn.Cell):
 
 
 class ShuffleNetV1(nn.Cell):
+    FOLD_PAIRS = (("conv1", "bn1"),)
+
     def __init__(self, out_planes=(240, 480, 960), num_blocks=(4, 8, 4), groups=3, num_classes=100):
         super().__init__()
         self.conv1 = conv(3, 24, 1)
@@ -62,6 +66,8 @@ class ShuffleNetV1(nn.Cell):
 class ShuffleV2Unit(nn.Cell):
     """Split channels in half, transform one half, concatenate, shuffle."""
 
+    FOLD_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
+
     def __init__(self, channels):
         super().__init__()
         self.half = channels // 2
@@ -86,6 +92,8 @@ class ShuffleV2Unit(nn.Cell):
 class ShuffleV2Down(nn.Cell):
     """Stride-2 unit: both branches see the whole input and each produces half the output."""
 
+    FOLD_PAIRS = tuple((f"conv{i}", f"bn{i}") for i in range(1, 6))
+
     def __init__(self, in_ch, out_ch):
         super().__init__()
         mid = out_ch // 2
@@ -109,6 +117,8 @@ class ShuffleV2Down(nn.Cell):
 
 
 class ShuffleNetV2(nn.Cell):
+    FOLD_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"))
+
     def __init__(self, out_channels=(116, 232, 464, 1024), num_blocks=(3, 7, 3), num_classes=100):
         super().__init__()
         self.conv1 = conv(3, 24, 1)

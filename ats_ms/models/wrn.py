@@ -9,7 +9,10 @@ from ats_ms.models.layers import GlobalAvgPool, bn, conv, dense
 
 class PreActBlock(nn.Cell):
     """BN-ReLU-conv-BN-ReLU-conv.  When the width changes, the 1x1 shortcut sees the *activated*
-    input, as in the reference; otherwise the raw input is added."""
+    input, as in the reference; otherwise the raw input is added.  ``bn2`` is fed by ``conv1`` alone,
+    so a frozen copy folds it; ``bn1`` is a pre-activation and stays."""
+
+    FOLD_PAIRS = (("conv1", "bn2"),)
 
     def __init__(self, in_ch, out_ch, stride):
         super().__init__()

@@ -1,4 +1,11 @@
-"""PyTorch reference networks written from SPEC section 4 (for converter tests only)."""
+"""PyTorch versions of the CIFAR ResNet / WRN / VGG families, written from SPEC section 4.
+
+Used by the converter tests (known weights in, same logits out) and by ``ats_ms.bench --torch`` (the same
+training step in PyTorch on the same machine).  Parameter names follow the reference code bases, so
+``ats_ms.convert`` reads their state dicts.  Needs torch.
+"""
+import re
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -84,13 +91,23 @@ class RefWRN(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-class RefVGG8(nn.Module):
-    def __init__(self, classes):
+VGG_CONFIGS = {8: [[64], [128], [256], [512], [512]],
+               11: [[64], [128], [256, 256], [512, 512], [512, 512]],
+               13: [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
+               16: [[64, 64], [128, 128], [256] * 3, [512] * 3, [512] * 3],
+               19: [[64, 64], [128, 128], [256] * 4, [512] * 4, [512] * 4]}
+
+
+class RefVGG(nn.Module):
+    def __init__(self, depth, classes):
         super().__init__()
         cin = 3
-        for i, w in enumerate((64, 128, 256, 512, 512)):
-            setattr(self, f"block{i}", nn.Sequential(nn.Conv2d(cin, w, 3, padding=1), nn.BatchNorm2d(w)))
-            cin = w
+        for i, widths in enumerate(VGG_CONFIGS[depth]):
+            layers = []
+            for w in widths:
+                layers += [nn.Conv2d(cin, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+                cin = w
+            setattr(self, f"block{i}", nn.Sequential(*layers[:-1]))
         self.classifier = nn.Linear(512, classes)
 
     def forward(self, x):
@@ -111,3 +128,18 @@ def randomise_batchnorm(net, seed=0):
             m.weight.data.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
             m.bias.data.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
     return net
+
+
+def build_torch_model(name, classes):
+    """resnet<6n+2>, resnet8x4 / resnet32x4, wrn_<d>_<w>, vgg<8|11|13|16|19>."""
+    m = re.fullmatch(r"resnet(\d+)(x4)?", name)
+    if m:
+        widths = (32, 64, 128, 256) if m[2] else (16, 16, 32, 64)
+        return RefResNet(int(m[1]), widths, classes)
+    m = re.fullmatch(r"wrn_(\d+)_(\d+)", name)
+    if m:
+        return RefWRN(int(m[1]), int(m[2]), classes)
+    m = re.fullmatch(r"vgg(\d+)", name)
+    if m and int(m[1]) in VGG_CONFIGS:
+        return RefVGG(int(m[1]), classes)
+    raise ValueError(f"no PyTorch reference for '{name}' (resnet, wrn and vgg families only)")

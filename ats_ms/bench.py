@@ -1,0 +1,198 @@
+"""``python -m ats_ms.bench``: what a distillation step costs, measured.
+
+    python -m ats_ms.bench --pairs resnet110:vgg8,resnet32x4:resnet8x4 --batch-sizes 64 [--torch] [--output bench.json]
+
+For each teacher:student pair and batch size, in GRAPH mode, on synthetic CIFAR-sized inputs (so only
+compute is timed), after warm-up, the median over ``--reps`` repetitions of ``--steps`` steps of:
+
+- ``ce``: one student training step with cross-entropy only;
+- ``teacher``: one frozen-teacher forward pass;
+- ``kd``: one ATS distillation step (teacher forward + student forward/backward + update);
+- ``cached_kd``: the same step from precomputed teacher logits (``distill.cache_teacher_logits``);
+
+with the first call's time as the compile time, and the overhead ratio kd / (ce + teacher), whose floor
+is 1.0.  Also the input pipeline (augmentation + batching of CIFAR-sized uint8 images, the python-format
+code path) and the process's peak memory.  ``--torch`` times the same KD step written in PyTorch
+(``ats_ms.interop.torch_reference`` networks, the same ATS loss) in the same process.
+"""
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from ats_ms.cli import run_cli
+from ats_ms.errors import ConfigError
+
+
+def _median_ms(fn, steps, reps, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        times.append((time.perf_counter() - start) / steps * 1000)
+    return statistics.median(times)
+
+
+def _first_call_s(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, fold_bn=True):
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from ats_ms.distill import (CachedDistillNet, DistillNet, FrozenTeacher, SupervisedNet,  # pylint: disable=import-outside-toplevel
+                                TrainStep)
+    from ats_ms.engine.optim import create_optimizer  # pylint: disable=import-outside-toplevel
+    from ats_ms.config.schema import OptimConfig  # pylint: disable=import-outside-toplevel
+    from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
+    from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.RandomState(0)
+    x = ms.Tensor(rng.randn(batch, 3, size, size).astype(np.float32))
+    y = ms.Tensor(rng.randint(0, classes, batch).astype(np.int32))
+    lrs = np.full(10 ** 6, 0.01, np.float32)
+
+    def train_step(loss_net, student):
+        step = TrainStep(loss_net, create_optimizer(OptimConfig(), student.trainable_params(), lrs))
+        step.set_train(True)
+        return lambda: step(x, y)[0].asnumpy()
+
+    student_ce = create_model(student_arch, classes)
+    ce = train_step(SupervisedNet(student_ce), student_ce)
+    teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
+    infer = lambda: teacher(x).asnumpy()  # noqa: E731
+    student_kd = create_model(student_arch, classes)
+    kd = train_step(DistillNet(student_kd, teacher, ATSLoss(4.0, 2.0)), student_kd)
+    student_cached = create_model(student_arch, classes)
+    cached_step = TrainStep(CachedDistillNet(student_cached, ATSLoss(4.0, 2.0)),
+                            create_optimizer(OptimConfig(), student_cached.trainable_params(), lrs))
+    cached_step.set_train(True)
+    t_logits = teacher(x)
+    cached = lambda: cached_step(x, y, t_logits)[0].asnumpy()  # noqa: E731
+    row = {"teacher": teacher_arch, "student": student_arch, "batch": batch, "teacher_bn_folded": fold_bn}
+    for name, fn in (("ce", ce), ("teacher", infer), ("kd", kd), ("cached_kd", cached)):
+        row[f"{name}_compile_s"] = round(_first_call_s(fn), 2)
+        ms_per_step = _median_ms(fn, steps, reps, warmup)
+        row[f"{name}_ms"] = round(ms_per_step, 1)
+        row[f"{name}_img_s"] = round(batch / ms_per_step * 1000, 1)
+    row["overhead"] = round(row["kd_ms"] / (row["ce_ms"] + row["teacher_ms"]), 3)
+    row["peak_rss_mb"] = round(peak_rss_mb())
+    return row
+
+
+def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup):
+    """The same ATS step in PyTorch: teacher in eval mode under no_grad, SGD momentum 0.9, wd 5e-4."""
+    import torch  # pylint: disable=import-outside-toplevel
+    import torch.nn.functional as F  # pylint: disable=import-outside-toplevel
+    from ats_ms.interop.torch_reference import build_torch_model  # pylint: disable=import-outside-toplevel
+    torch.manual_seed(0)
+    teacher = build_torch_model(teacher_arch, classes).eval()
+    student = build_torch_model(student_arch, classes).train()
+    opt = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(batch, 3, size, size)
+    y = torch.randint(0, classes, (batch,))
+    onehot = F.one_hot(y, classes).float()
+    tau = 2.0 + 2.0 * onehot  # tau_target 4, tau_wrong 2
+
+    def step():
+        with torch.no_grad():
+            p = F.softmax(teacher(x) / tau, dim=1)
+        logits = student(x)
+        loss = 0.5 * F.cross_entropy(logits, y) + 0.5 * (-(p * F.log_softmax(logits, dim=1)).sum(1).mean())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    ms_per_step = _median_ms(step, steps, reps, warmup)
+    return {"torch_kd_ms": round(ms_per_step, 1), "torch_kd_img_s": round(batch / ms_per_step * 1000, 1),
+            "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def bench_pipeline(batch, size=32, images=4096, batches=60):
+    from ats_ms.data.cifar import array_dataset  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.__main__ import pipeline_throughput  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.transforms import image_ops  # pylint: disable=import-outside-toplevel
+    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 256, (images, size, size, 3), dtype=np.uint8)
+    y = rng.randint(0, 100, images).astype(np.int32)
+    data = array_dataset(x, y, ds.RandomSampler(), 2)
+    data = data.map(image_ops(size, (0.5,) * 3, (0.25,) * 3, train=True), input_columns="image",
+                    num_parallel_workers=2).batch(batch, drop_remainder=True).repeat(20)
+    return round(pipeline_throughput(data, batches), 1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", default="resnet110:vgg8,resnet32x4:resnet8x4", help="TEACHER:STUDENT,...")
+    parser.add_argument("--batch-sizes", default="64")
+    parser.add_argument("--num-classes", type=int, default=100)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=10, help="steps per repetition")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--device", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    parser.add_argument("--no-fold-bn", action="store_true", help="keep the teacher's BatchNorm layers (to compare)")
+    parser.add_argument("--torch", action="store_true", help="also time the same step in PyTorch")
+    parser.add_argument("--output", help="write the results as JSON")
+    args = parser.parse_args(argv)
+    try:
+        pairs = [tuple(p.split(":")) for p in args.pairs.split(",")]
+        batches = [int(b) for b in args.batch_sizes.split(",")]
+        assert all(len(p) == 2 for p in pairs) and all(b > 0 for b in batches)
+    except (ValueError, AssertionError):
+        raise ConfigError("--pairs must look like resnet110:vgg8,resnet32x4:resnet8x4 and --batch-sizes like "
+                          "64,128.") from None
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_device(args.device)
+    rows = []
+    header = (f"{'teacher -> student':28s} {'batch':>5s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
+              f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'peak MB':>8s}"
+              + (f" {'torch KD ms':>11s} {'ms/torch':>8s}" if args.torch else ""))
+    print(header)
+    for teacher, student in pairs:
+        for batch in batches:
+            row = bench_pair(teacher, student, batch, args.num_classes, args.image_size, args.steps, args.reps,
+                             args.warmup, fold_bn=not args.no_fold_bn)
+            if args.torch:
+                row.update(bench_torch(teacher, student, batch, args.num_classes, args.image_size, args.steps,
+                                       args.reps, args.warmup))
+                row["ms_throughput_vs_torch"] = round(row["torch_kd_ms"] / row["kd_ms"], 3)
+            rows.append(row)
+            line = (f"{teacher + ' -> ' + student:28s} {batch:5d} {row['ce_ms']:8.1f} {row['teacher_ms']:10.1f} "
+                    f"{row['kd_ms']:8.1f} {row['kd_img_s']:9.1f} {row['overhead']:8.3f} {row['cached_kd_ms']:9.1f} "
+                    f"{row['kd_compile_s']:9.2f} "
+                    f"{row['peak_rss_mb']:8d}")
+            if args.torch:
+                line += f" {row['torch_kd_ms']:11.1f} {row['ms_throughput_vs_torch']:8.3f}"
+            print(line, flush=True)
+    pipeline = bench_pipeline(max(batches))
+    print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
+    result = {"rows": rows, "pipeline_images_per_s": pipeline, "device": args.device,
+              "machine": {"processor": platform.processor() or platform.machine(), "cpus": __import__("os").cpu_count()},
+              "versions": {"mindspore": ms.__version__, "python": platform.python_version()},
+              "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,30 @@
+"""The benchmark command runs and reports every quantity (speed itself is never asserted)."""
+import json
+
+from train_helpers import run_cli
+
+
+def test_bench_reports_every_measurement(tmp_path):
+    args = ["--pairs", "resnet8:resnet8", "--batch-sizes", "8", "--steps", "1", "--reps", "1", "--warmup", "1",
+            "--output", str(tmp_path / "b.json")]
+    try:
+        import torch  # noqa: F401
+        args.append("--torch")
+    except ImportError:
+        pass
+    proc = run_cli("ats_ms.bench", args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.load(open(tmp_path / "b.json"))
+    (row,) = result["rows"]
+    for key in ("ce_ms", "teacher_ms", "kd_ms", "cached_kd_ms", "kd_img_s", "overhead", "ce_compile_s", "kd_compile_s",
+                "peak_rss_mb"):
+        assert row[key] > 0, key
+    assert row["teacher_bn_folded"] is True and result["pipeline_images_per_s"] > 0
+    assert "overhead" in proc.stdout and "images/s" in proc.stdout
+    if "--torch" in args:
+        assert row["torch_kd_ms"] > 0 and row["ms_throughput_vs_torch"] > 0
+
+
+def test_bench_rejects_bad_pairs():
+    proc = run_cli("ats_ms.bench", ["--pairs", "resnet8", "--batch-sizes", "8"])
+    assert proc.returncode == 2 and "--pairs must look like" in proc.stderr
