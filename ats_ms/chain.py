@@ -26,6 +26,7 @@ import yaml
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
+from ats_ms.engine.trainer import train
 from ats_ms.errors import ConfigError
 
 
@@ -77,14 +78,9 @@ def run_chain(path, extra=(), train_fn=None):
             print(f"stage {i} ({cfg.model.arch}) already finished: {run_dir}")
         else:
             print(f"stage {i}: {cfg.model.arch}" + (f" from {previous[0]}" if previous else ""), flush=True)
-            summaries.append((train_fn or _train)(cfg))
+            summaries.append((train_fn or train)(cfg))
         previous = (cfg.model.arch, os.path.join(run_dir, "best.ckpt"))
     return root, summaries
-
-
-def _train(cfg):
-    from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
-    return train(cfg)
 
 
 def main(argv=None):

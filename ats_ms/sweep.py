@@ -17,6 +17,7 @@ import yaml
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
+from ats_ms.engine.trainer import train
 from ats_ms.errors import AtsError, ConfigError
 
 
@@ -67,7 +68,7 @@ def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None):
             results["skipped"].append(name)
             continue
         try:
-            (train_fn or _train)(cfg)
+            (train_fn or train)(cfg)
             results["done"].append(name)
         except AtsError as exc:
             print(f"  point {name} failed: {exc}", flush=True)
@@ -75,11 +76,6 @@ def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None):
     print(f"sweep {sweep_dir}: {len(results['done'])} run, {len(results['skipped'])} already finished, "
           f"{len(results['failed'])} failed")
     return sweep_dir, results
-
-
-def _train(cfg):
-    from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
-    return train(cfg)
 
 
 def main(argv=None):

@@ -106,11 +106,7 @@ def train(cfg):
         logger.info(f"resumed from {resume_from}: epoch {state.epochs_done}, step {state.global_step}, "
                     f"best top1 {state.best_top1:.2f}")
     elif teacher is not None and cfg.logging.eval_teacher and runtime.is_main:
-        result = evaluate(teacher, test_data, num_classes)
-        result.pop("per_class")
-        logger.info(f"teacher {cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
-                    f"({result['count']} images)")
-        rd.append_jsonl(rd.path(run_dir, "metrics.jsonl"), {"type": "teacher_eval", **result})
+        _evaluate_teacher(cfg, teacher, test_data, num_classes, run_dir, logger)
 
     meta = {"arch": cfg.model.arch, "num_classes": num_classes, "written_by_rank": runtime.rank}
     term_names = loss_net.term_names
@@ -131,16 +127,8 @@ def train(cfg):
     if state.interrupted:
         logger.info(f"stopped at epoch {state.epochs_done}, step {state.global_step}; resume with --resume")
         return None
-    summary = {
-        "run_dir": run_dir, "arch": cfg.model.arch, "method": cfg.distill.method,
-        "teacher": cfg.teacher.arch if teacher is not None else None,
-        "tau_target": cfg.distill.tau_target, "tau_wrong": cfg.distill.tau_wrong,
-        "best_top1": state.best_top1, "best_epoch": state.best_epoch,
-        "last_top1": state.last_eval.get("top1"), "last_top5": state.last_eval.get("top5"),
-        "epochs": cfg.schedule.epochs, "steps": state.global_step, "wall_time_s": round(time.time() - start, 2),
-        "train_images_per_s": round(state.images_seen / state.train_seconds, 1) if state.train_seconds else None,
-        "test_images": test_info.num_samples, "devices": runtime.group_size, "versions": rd.versions(),
-    }
+    summary = _summary(cfg, state, run_dir, teacher is not None, test_info.num_samples, runtime.group_size,
+                       time.time() - start)
     summary["student_checksum"] = ckpt.weights_checksum(student)
     if runtime.is_main:
         rd.write_json(rd.path(run_dir, "summary.json"), summary)
@@ -149,6 +137,28 @@ def train(cfg):
     logger.info(f"done: best top1 {state.best_top1:.2f} (epoch {state.best_epoch}), last top1 "
                 f"{summary['last_top1']:.2f}; {run_dir}")
     return summary
+
+
+def _evaluate_teacher(cfg, teacher, test_data, num_classes, run_dir, logger):
+    """Once, before a distillation run: how good is the teacher the student learns from?"""
+    result = evaluate(teacher, test_data, num_classes)
+    result.pop("per_class")
+    logger.info(f"teacher {cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
+                f"({result['count']} images)")
+    rd.append_jsonl(rd.path(run_dir, "metrics.jsonl"), {"type": "teacher_eval", **result})
+
+
+def _summary(cfg, state, run_dir, distilled, test_images, devices, wall_time):
+    return {
+        "run_dir": run_dir, "arch": cfg.model.arch, "method": cfg.distill.method,
+        "teacher": cfg.teacher.arch if distilled else None,
+        "tau_target": cfg.distill.tau_target, "tau_wrong": cfg.distill.tau_wrong,
+        "best_top1": state.best_top1, "best_epoch": state.best_epoch,
+        "last_top1": state.last_eval.get("top1"), "last_top5": state.last_eval.get("top5"),
+        "epochs": cfg.schedule.epochs, "steps": state.global_step, "wall_time_s": round(wall_time, 2),
+        "train_images_per_s": round(state.images_seen / state.train_seconds, 1) if state.train_seconds else None,
+        "test_images": test_images, "devices": devices, "versions": rd.versions(),
+    }
 
 
 def _train_segment(cfg, train_step, state, callbacks, shard, data=None, cache=None):
