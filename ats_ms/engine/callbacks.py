@@ -51,13 +51,22 @@ class ProgressLogger(ms.train.Callback):
         self.sums = np.zeros(len(term_names))
         self.count = 0
         self.tick = None
+        self.model_step = 0
+
+    def on_train_begin(self, run_context):
+        self.model_step = run_context.original_args().cur_step_num
 
     def on_train_step_begin(self, run_context):
         if self.tick is None:
             self.tick = time.perf_counter()
 
     def on_train_step_end(self, run_context):
-        outputs = run_context.original_args().net_outputs
+        # In dataset sink mode (GPU/Ascend) this runs once per sunk chunk of steps, not per step:
+        # advance by as many steps as Model reports.
+        args = run_context.original_args()
+        advanced = max(1, args.cur_step_num - self.model_step)
+        self.model_step = args.cur_step_num
+        outputs = args.net_outputs
         values = np.array([float(t.asnumpy()) for t in (outputs if isinstance(outputs, (tuple, list)) else [outputs])])
         s = self.state
         if not np.all(np.isfinite(values)):
@@ -66,11 +75,12 @@ class ProgressLogger(ms.train.Callback):
                 f"({', '.join(f'{n}={v:.4g}' for n, v in zip(self.names, values))}). Training stopped; the last "
                 "good checkpoints (last.ckpt, train_state.ckpt) are kept. Lower optim.lr, lengthen "
                 "schedule.warmup_epochs, or check the data and the teacher checkpoint.")
-        s.global_step += 1
-        s.images_seen += s.batch_size
-        self.sums += values
-        self.count += 1
-        if s.global_step % self.interval == 0 or s.epoch_step == 0:
+        crossed_interval = (s.global_step + advanced) // self.interval > s.global_step // self.interval
+        s.global_step += advanced
+        s.images_seen += s.batch_size * advanced
+        self.sums += values * advanced
+        self.count += advanced
+        if crossed_interval or s.epoch_step == 0:
             elapsed = time.perf_counter() - self.tick
             s.train_seconds += elapsed
             ips = self.count * s.batch_size / elapsed if elapsed > 0 else float("nan")
