@@ -47,10 +47,11 @@ def parse_pair(text):
 
 def collect_logits(cfg, arch, path, data):
     """Logits and labels of one network over the whole (ordered) dataset."""
+    import dataclasses  # pylint: disable=import-outside-toplevel
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
-    cfg.model.arch = arch
-    net, _ = network_from_checkpoint(cfg, path)
+    net_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, arch=arch))
+    net, _ = network_from_checkpoint(net_cfg, path)
     logits, labels = [], []
     for images, y in data.create_tuple_iterator(num_epochs=1):
         logits.append(net(images).astype(ms.float32).asnumpy())

@@ -1,6 +1,5 @@
 """Dark-knowledge measurements against hand-made cases, and the analyze command end to end."""
 import json
-import os
 
 import numpy as np
 import pytest
