@@ -124,7 +124,7 @@ def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, w
 
 def bench_pipeline(batch, size=32, images=4096, batches=60):
     from ats_ms.data.cifar import array_dataset  # pylint: disable=import-outside-toplevel
-    from ats_ms.data.__main__ import pipeline_throughput  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.throughput import pipeline_throughput  # pylint: disable=import-outside-toplevel
     from ats_ms.data.transforms import image_ops  # pylint: disable=import-outside-toplevel
     import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
     rng = np.random.RandomState(0)

@@ -31,9 +31,9 @@ def export_and_verify(net, size, batch_size, fmt, output):
         raise AtsError(f"Export to {fmt} failed: {str(exc).splitlines()[0]}. MINDIR works on every device; "
                        "AIR needs an Ascend machine.") from None
     path = base + SUFFIX[fmt]
-    expected = net(ms.Tensor(x)).asnumpy()
     if fmt != "MINDIR":
         return path, None
+    expected = net(ms.Tensor(x)).asnumpy()
     got = nn.GraphCell(ms.load(path))(ms.Tensor(x)).asnumpy()
     diff = float(np.abs(got - expected).max())
     if not diff <= TOLERANCE:

@@ -47,8 +47,22 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     for name in ("best.ckpt", "last.ckpt", "train_state.ckpt"):
         assert int(read_meta(os.path.join(run, name))[0]["written_by_rank"]) == 0
     summary = json.load(open(os.path.join(run, "summary.json")))
-    assert summary["devices"] == 2 and summary["steps"] == 2 * (1438 // (64 * 2))
+    steps_per_epoch = 1438 // (64 * 2)
+    assert summary["devices"] == 2 and summary["steps"] == 2 * steps_per_epoch
     assert sorted(f for f in os.listdir(run) if f.endswith(".ckpt")) == ["best.ckpt", "last.ckpt", "train_state.ckpt"]
+
+    # resume on both ranks from rank 0's state and train one more epoch: the ranks stay identical
+    proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
+                   "--devices", "2", "--master-port", "8131", "--", f"experiment.output_dir={out}",
+                   "schedule.epochs=3", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64", "checkpoint.resume=auto")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
+    for text in logs.values():
+        assert f"resumed from {run}/train_state.ckpt: epoch 2, step {2 * steps_per_epoch}" in text, text[-2000:]
+    resumed = [re.findall(r"student parameter checksum (\w+)", logs[r])[-1] for r in (0, 1)]
+    assert resumed[0] == resumed[1] != sums[0]
+    assert json.load(open(os.path.join(run, "summary.json")))["steps"] == 3 * steps_per_epoch
 
 
 def test_dry_run_commands(tmp_path):

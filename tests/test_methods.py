@@ -10,6 +10,7 @@ from ats_ms.config import load_config
 from ats_ms.config.schema import METHODS
 from ats_ms.distill.methods import METHODS as REGISTERED
 from ats_ms.engine.trainer import train
+from ats_ms.errors import ConfigError
 from ats_ms.losses import ATSLoss, DKDLoss, ISATSLoss
 from ats_ms.losses.isats import candidate_temperatures
 from train_helpers import tiny_overrides
@@ -131,7 +132,7 @@ def test_methods_train_end_to_end(tiny_teacher, name, extra):
 def test_cached_teacher_logits(tiny_teacher):
     out, ckpt = tiny_teacher
     common = {"teacher.arch": "resnet8", "teacher.checkpoint": ckpt, "distill.method": "ats", "data.augment": False}
-    with pytest.raises(Exception, match="needs every epoch to show the same images"):
+    with pytest.raises(ConfigError, match="needs every epoch to show the same images"):
         load_config(None, tiny_overrides(out, "c", epochs=1, **dict(common, **{"data.augment": True,
                                                                              "distill.cache_teacher_logits": True})))
     cached = train(load_config(None, tiny_overrides(out, "cached", epochs=2, **dict(

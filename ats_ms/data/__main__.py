@@ -6,28 +6,13 @@
 import argparse
 import json
 import sys
-import time
 
 import numpy as np
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
 from ats_ms.data.factory import create_dataset
-
-
-def pipeline_throughput(dataset, max_batches=200, warmup=5):
-    """Images per second pulled through the whole pipeline (decode, augmentation, batching)."""
-    it = dataset.create_tuple_iterator(num_epochs=1, output_numpy=True)
-    images, start = 0, None
-    for i, (batch, _) in enumerate(it):
-        if i == warmup:
-            start, images = time.perf_counter(), 0
-        images += len(batch)
-        if i >= warmup + max_batches:
-            break
-    if start is None:
-        return float("nan")
-    return images / (time.perf_counter() - start)
+from ats_ms.data.throughput import pipeline_throughput
 
 
 def main(argv=None):

@@ -180,4 +180,4 @@ def cifar_source(cfg, split, limit=None):
 
     return Source(name=name, split=split, num_samples=total, num_classes=C.NUM_CLASSES[name],
                   class_names=_class_names(path, name, fmt), image_size=32, build=build,
-                  mean_std=C.MEAN_STD[name], location=path, extra={"format": fmt})
+                  mean_std=C.MEAN_STD[name], location=path)

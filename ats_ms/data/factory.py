@@ -68,7 +68,7 @@ def _sampler(n, limit, train, num_shards, shard_id):
     return ds.SequentialSampler(num_samples=used), used
 
 
-def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, repeat=1, ordered=False):
+def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, ordered=False):
     """Return ``(dataset, DatasetInfo)`` for ``split`` in {"train", "test"}.
 
     The dataset yields ``image`` float32 NCHW and ``label`` int32 batches.  ``seed`` sets MindSpore's
@@ -97,8 +97,6 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
         raise DatasetError(f"The training split has {used} images on this rank, fewer than one batch of "
                            f"{batch_size}: lower data.batch_size or use more data.")
     data = data.batch(batch_size, drop_remainder=train, num_parallel_workers=workers)
-    if repeat > 1:
-        data = data.repeat(repeat)
     steps = used // batch_size if train else -(-used // batch_size)
     info = DatasetInfo(name=source.name, split=split, num_samples=used, num_classes=source.num_classes,
                        class_names=source.class_names, image_size=source.image_size, batches_per_epoch=steps,

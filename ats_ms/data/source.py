@@ -1,5 +1,5 @@
 """What every dataset source hands to the pipeline builder."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
 
@@ -21,4 +21,3 @@ class Source:
     hflip: bool = True
     needs_resize: bool = False
     location: Optional[str] = None
-    extra: dict = field(default_factory=dict)

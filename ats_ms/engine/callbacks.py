@@ -166,8 +166,7 @@ class EpochEnd(ms.train.Callback):
         if self.sync_stats is not None:
             self.sync_stats()
         if epoch % c.logging.eval_interval == 0 or last:
-            result = self.evaluate(self.eval_data)
-            self.train_step.set_train(True)
+            result = self.evaluate(self.eval_data)  # restores the student's training mode afterwards
             result.pop("per_class")
             s.last_eval = dict(result, epoch=epoch)
             improved = result["top1"] > s.best_top1
@@ -179,7 +178,7 @@ class EpochEnd(ms.train.Callback):
             if self.write_files:
                 rd.append_jsonl(rd.path(self.run_dir, "metrics.jsonl"),
                                 {"type": "eval", "epoch": epoch, "step": s.global_step, **result,
-                                 "best_top1": s.best_top1, "lr": None})
+                                 "best_top1": s.best_top1})
                 if improved:
                     ckpt.save_weights(self.student, rd.path(self.run_dir, "best.ckpt"),
                                       dict(self.meta, epoch=epoch, top1=float(result["top1"])))

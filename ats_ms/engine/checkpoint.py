@@ -64,18 +64,18 @@ def read_checkpoint(path, what="checkpoint"):
                               "It is truncated, corrupt or another file type.") from None
 
 
-def load_weights(net, path, what="checkpoint", arch=None, strip_prefixes=("student.", "net.")):
+def load_weights(net, path, what="checkpoint", arch=None, params=None):
     """Load a checkpoint into ``net`` by relative names; every name and shape must match.
 
-    A training-state file is accepted too (its ``student.`` entries are used).
+    A training-state file is accepted too (its ``student.`` entries are used).  ``params``: the
+    file's contents when the caller has already read it (``read_checkpoint``).
     """
-    params = read_checkpoint(path, what)
+    if params is None:
+        params = read_checkpoint(path, what)
     if any(k.startswith("student.") for k in params):
-        params = {k[len("student."):]: v for k, v in params.items() if k.startswith("student.")}
+        params = {k[len("student."):] if k.startswith("student.") else k: v for k, v in params.items()
+                  if k.startswith("student.") or _is_meta(k)}
     own = dict(named_parameters(net))
-    for prefix in strip_prefixes:
-        if not set(own) & set(params) and all(k.startswith(prefix) for k in params):
-            params = {k[len(prefix):]: v for k, v in params.items()}
     missing = [k for k in own if k not in params]
     unexpected = [k for k in params if k not in own and not _is_meta(k)]
     wrong_shape = [(k, tuple(params[k].shape), tuple(p.shape)) for k, p in own.items()

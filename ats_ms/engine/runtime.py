@@ -1,5 +1,4 @@
 """Device, execution mode and (for multi-device launches) the data-parallel context."""
-import os
 from dataclasses import dataclass
 
 import mindspore as ms
@@ -55,6 +54,3 @@ def amp_level(cfg_runtime):
         return RECOMMENDED_AMP[cfg_runtime.device_target]
     return cfg_runtime.amp_level
 
-
-def distributed_env_present():
-    return any(k in os.environ for k in ("MS_WORKER_NUM", "RANK_TABLE_FILE", "OMPI_COMM_WORLD_SIZE"))

@@ -8,7 +8,6 @@ same as a CE step.  The cache holds the normalised training images in memory
 import numpy as np
 import mindspore.dataset as ds
 
-from ats_ms.data import create_dataset
 from ats_ms.errors import DatasetError
 
 
@@ -24,17 +23,16 @@ class _CachedSource:
 
 
 class TeacherLogitCache:
-    def __init__(self, cfg_data, frozen_teacher, logger=None):
-        data, info = create_dataset(cfg_data, "train", ordered=True, batch_size=cfg_data.eval_batch_size)
+    def __init__(self, ordered_data, frozen_teacher, logger=None):
+        """``ordered_data``: the training split from ``create_dataset(..., ordered=True)``."""
         images, labels, logits = [], [], []
-        for x, y in data.create_tuple_iterator(num_epochs=1):
+        for x, y in ordered_data.create_tuple_iterator(num_epochs=1):
             images.append(x.asnumpy())
             labels.append(y.asnumpy())
             logits.append(frozen_teacher(x).asnumpy().astype(np.float32))
         self.images = np.concatenate(images)
         self.labels = np.concatenate(labels).astype(np.int32)
         self.logits = np.concatenate(logits)
-        self.num_samples = info.num_samples
         if logger:
             logger.info(f"cached teacher logits for {len(self.labels)} training images "
                         f"({(self.images.nbytes + self.logits.nbytes) / 2 ** 20:.0f} MB)")

@@ -67,22 +67,24 @@ def train(cfg):
     ms.set_seed(cfg.experiment.seed)
 
     shard = dict(num_shards=runtime.group_size, shard_id=runtime.rank)
-    train_data, info = create_dataset(cfg.data, "train", seed=cfg.experiment.seed, **shard)
+    # With cached teacher logits the training split is read once, in file order, to fill the cache.
+    cached = cfg.distill.method != "none" and cfg.distill.cache_teacher_logits
+    train_data, info = create_dataset(cfg.data, "train", seed=cfg.experiment.seed, ordered=cached, **shard)
     test_data, test_info = create_dataset(cfg.data, "test")
     num_classes = cfg.model.num_classes or info.num_classes
     if info.num_classes > num_classes:
         raise ConfigError(f"The dataset has {info.num_classes} classes but model.num_classes is {num_classes}: "
                           f"labels would fall outside the classifier. Set model.num_classes={info.num_classes} "
                           "or leave it empty to use the dataset's count.")
-    steps = info.batches_per_epoch
+    steps = info.num_samples // cfg.data.batch_size if cached else info.batches_per_epoch
     if runtime.is_main:
         rd.write_run_files(run_dir, cfg, info.class_names, {"device_target": cfg.runtime.device_target,
                                                              "group_size": runtime.group_size})
     student, teacher = _build_networks(cfg, num_classes, logger)
     loss_net = build_loss_net(cfg.distill, student, teacher)
     cache = None
-    if teacher is not None and cfg.distill.cache_teacher_logits:
-        cache = TeacherLogitCache(cfg.data, loss_net.teacher, logger)
+    if cached:
+        cache = TeacherLogitCache(train_data, loss_net.teacher, logger)
         loss_net = CachedDistillNet(student, loss_net.loss)
         train_data = None
     global_batch = cfg.data.batch_size * runtime.group_size
