@@ -1,13 +1,60 @@
-"""ats_ms: knowledge distillation with Asymmetric Temperature Scaling, in MindSpore."""
+"""ats_ms: knowledge distillation with Asymmetric Temperature Scaling, in MindSpore.
+
+``configs/`` stays at the top of the repository; the build step copies it into the package as
+``ats_ms/shipped_configs/`` so a wheel or ``pip install .`` carries every shipped config
+(``ats_ms.config.shipped`` finds either).
+"""
+import os
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The libraries MindSpore 2.10's GPU plugin loads (CUDA 11.x runtime, cuDNN 8): from PyPI wheels, so a
+# machine with only a newer system CUDA (or none but the driver) can train on GPU; ats_ms preloads them
+# (ats_ms.gpu_libs) when runtime.device_target is GPU.
+GPU_LIBS = [
+    "nvidia-cuda-runtime-cu11==11.8.89",
+    "nvidia-cublas-cu11==11.11.3.6",
+    "nvidia-cudnn-cu11==8.9.6.50",
+    "nvidia-curand-cu11==10.3.0.86",
+    "nvidia-cusolver-cu11==11.4.1.48",
+    "nvidia-cufft-cu11==10.9.0.58",
+    "nvidia-cusparse-cu11==11.7.5.86",
+    "nvidia-cuda-nvrtc-cu11==11.8.89",
+]
+
+
+class BuildWithConfigs(build_py):
+    """build_py that also copies configs/**/*.yaml into <build>/ats_ms/shipped_configs/."""
+
+    def run(self):
+        super().run()
+        source = os.path.join(HERE, "configs")
+        if not os.path.isdir(source):
+            return
+        target = os.path.join(self.build_lib, "ats_ms", "shipped_configs")
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        for folder, _, files in os.walk(source):
+            for fname in files:
+                if fname.endswith(".yaml"):
+                    rel = os.path.relpath(os.path.join(folder, fname), source)
+                    os.makedirs(os.path.dirname(os.path.join(target, rel)), exist_ok=True)
+                    shutil.copyfile(os.path.join(folder, fname), os.path.join(target, rel))
+
 
 setup(
     name="ats_ms",
-    version="0.1.0",
+    version="0.2.0",
     description="Knowledge distillation with Asymmetric Temperature Scaling (ATS) for MindSpore",
-    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
+    if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["ats_ms", "ats_ms.*"]),
+    cmdclass={"build_py": BuildWithConfigs},
     python_requires=">=3.9",
     install_requires=[
         "mindspore>=2.10,<2.11",
@@ -16,9 +63,11 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "scikit-learn", "matplotlib"],
+        "test": ["pytest", "scikit-learn", "matplotlib", "tensorboardX", "build"],
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
-        "plot": ["matplotlib"],    # ats_ms.report heat maps
+        "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
+        "tensorboard": ["tensorboardX"],  # logging.tensorboard: true
         "torch": ["torch"],        # ats_ms.convert (reading PyTorch checkpoints) only
+        "gpu": GPU_LIBS,
     },
 )

@@ -22,16 +22,21 @@ import numpy as np
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
+from ats_ms.config.arch_names import check_arch
 from ats_ms.errors import ConfigError
 
 
 def parse_net(text, flag):
-    """``arch:path`` or ``label=arch:path``."""
-    label, _, spec = text.rpartition("=")
-    arch, sep, path = spec.partition(":")
+    """``arch:path`` or ``label=arch:path``.  The path is everything after the first ':', so paths may
+    contain ':' and '=' (every sweep point's folder does)."""
+    head, sep, path = text.partition(":")
+    label, _, arch = head.rpartition("=")
     if not sep or not arch or not path:
         raise ConfigError(f"{flag} '{text}' must be ARCH:CHECKPOINT (optionally LABEL=ARCH:CHECKPOINT), "
                           "e.g. resnet110:runs/t/best.ckpt.")
+    check_arch(arch, f"{flag} '{text}'")
+    if not os.path.isfile(path):
+        raise ConfigError(f"{flag} '{text}': the checkpoint '{path}' does not exist.")
     return label or arch, arch, path
 
 
@@ -47,11 +52,9 @@ def parse_pair(text):
 
 def collect_logits(cfg, arch, path, data):
     """Logits and labels of one network over the whole (ordered) dataset."""
-    import dataclasses  # pylint: disable=import-outside-toplevel
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
-    net_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, arch=arch))
-    net, _ = network_from_checkpoint(net_cfg, path)
+    net, _ = network_from_checkpoint(cfg, path, arch=arch)
     logits, labels = [], []
     for images, y in data.create_tuple_iterator(num_epochs=1):
         logits.append(net(images).astype(ms.float32).asnumpy())

@@ -53,11 +53,11 @@ def peak_rss_mb():
 
 def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, fold_bn=True):
     import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from ats_ms.distill import (CachedDistillNet, DistillNet, FrozenTeacher, SupervisedNet,  # pylint: disable=import-outside-toplevel
-                                TrainStep)
+    from ats_ms.distill import FrozenTeacher, LossNet, TrainStep  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.optim import create_optimizer  # pylint: disable=import-outside-toplevel
     from ats_ms.config.schema import OptimConfig  # pylint: disable=import-outside-toplevel
     from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
+    from ats_ms.losses.ce import CELoss  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
 
     rng = np.random.RandomState(0)
@@ -71,13 +71,13 @@ def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, wa
         return lambda: step(x, y)[0].asnumpy()
 
     student_ce = create_model(student_arch, classes)
-    ce = train_step(SupervisedNet(student_ce), student_ce)
+    ce = train_step(LossNet([student_ce], [CELoss()]), student_ce)
     teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
     infer = lambda: teacher(x).asnumpy()  # noqa: E731
     student_kd = create_model(student_arch, classes)
-    kd = train_step(DistillNet(student_kd, teacher, ATSLoss(4.0, 2.0)), student_kd)
+    kd = train_step(LossNet([student_kd], [ATSLoss(4.0, 2.0)], teacher), student_kd)
     student_cached = create_model(student_arch, classes)
-    cached_step = TrainStep(CachedDistillNet(student_cached, ATSLoss(4.0, 2.0)),
+    cached_step = TrainStep(LossNet([student_cached], [ATSLoss(4.0, 2.0)], cached=True),
                             create_optimizer(OptimConfig(), student_cached.trainable_params(), lrs))
     cached_step.set_train(True)
     t_logits = teacher(x)

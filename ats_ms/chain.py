@@ -6,8 +6,9 @@ as one experiment.
 The chain file lists stage configs in order; the first stage is trained as it is (usually a teacher with
 ``distill.method: none``, or an existing checkpoint given by ``checkpoint``), and every later stage
 distils from the previous stage's ``best.ckpt`` (its ``teacher.arch`` / ``teacher.checkpoint`` are set
-by the chain).  All stages run under ``<output_dir>/<name>/<stage index>_<arch>/``; finished stages are
-skipped and interrupted ones resumed, so re-running the command continues the chain.
+by the chain).  All stages run under ``<output_dir>/<name>/<stage index>_<arch>/``.  Every stage is
+validated before the first one trains; a stage is skipped when its folder holds a run finished with
+exactly its config, and resumed when it holds a saved state, so re-running the command continues the chain.
 
 Chain file:
 
@@ -22,19 +23,18 @@ import argparse
 import os
 import sys
 
-import yaml
-
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
-from ats_ms.engine.trainer import train
-from ats_ms.errors import ConfigError
+from ats_ms.config.loader import check_run_name, read_yaml_file
+from ats_ms.errors import ConfigError, Interrupted
 
 
 def load_chain(path):
     if not os.path.isfile(path):
         raise ConfigError(f"Chain file '{path}' does not exist.")
-    with open(path, encoding="utf-8") as f:
-        spec = yaml.safe_load(f) or {}
+    spec = read_yaml_file(path, "Chain file") or {}
+    if not isinstance(spec, dict):
+        raise ConfigError(f"Chain file '{path}': the top level must be a mapping with name, output_dir and stages.")
     unknown = set(spec) - {"name", "output_dir", "stages"}
     if unknown:
         raise ConfigError(f"Chain file '{path}': unknown keys {sorted(unknown)}; allowed: name, output_dir, stages.")
@@ -50,36 +50,57 @@ def load_chain(path):
         if "checkpoint" in stage and i:
             raise ConfigError(f"Chain file '{path}', stage {i}: only the first stage may give a ready checkpoint.")
         out.append(dict(stage, config=os.path.join(base, stage["config"])))
-    return spec.get("name") or os.path.splitext(os.path.basename(path))[0], spec.get("output_dir", "runs"), out
+    name = str(spec.get("name") or os.path.splitext(os.path.basename(path))[0])
+    check_run_name(name, f"chain file '{path}': name")
+    return name, str(spec.get("output_dir", "runs")), out
 
 
-def run_chain(path, extra=(), train_fn=None):
+def plan_chain(path, extra=()):
+    """[(index, cfg, ready checkpoint or None)] for every stage, all validated before anything trains."""
     name, output_dir, stages = load_chain(path)
     root = os.path.join(output_dir, name)
     previous = None  # (arch, best checkpoint) of the stage before
-    summaries = []
+    planned = []
     for i, stage in enumerate(stages):
         overrides = list(stage.get("overrides", [])) + list(extra)
-        # A probe load learns the stage's network and method; the teacher keys are placeholders so that
-        # a distillation stage validates before its teacher exists.
-        probe = load_config(stage["config"], overrides + ["teacher.arch=probe", "teacher.checkpoint=probe"])
-        stage_name = f"{i}_{probe.model.arch}"
-        if previous:  # later stages always distil (ATS unless the stage config names a method)
-            method = probe.distill.method if probe.distill.method != "none" else "ats"
-            overrides += [f"distill.method={method}", f"teacher.arch={previous[0]}", f"teacher.checkpoint={previous[1]}"]
-        overrides += [f"experiment.output_dir={root}", f"experiment.name={stage_name}", "checkpoint.resume=auto"]
-        cfg = load_config(stage["config"], overrides)
-        if i == 0 and stage.get("checkpoint"):
-            previous = (cfg.model.arch, stage["checkpoint"])
-            print(f"stage 0: using {stage['checkpoint']} ({cfg.model.arch})")
+        try:
+            # A probe load learns the stage's network and method; the teacher keys are placeholders so that
+            # a distillation stage validates before its teacher exists.
+            probe = load_config(stage["config"], overrides + ["teacher.arch=resnet8", "teacher.checkpoint=probe"])
+            stage_name = f"{i}_{probe.model.arch}"
+            if previous:  # later stages always distil (ATS unless the stage config names a method)
+                method = probe.distill.method if probe.distill.method != "none" else "ats"
+                overrides += [f"distill.method={method}", f"teacher.arch={previous[0]}",
+                              f"teacher.checkpoint={previous[1]}"]
+            overrides += [f"experiment.output_dir={root}", f"experiment.name={stage_name}", "checkpoint.resume=auto"]
+            cfg = load_config(stage["config"], overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"chain stage {i} ({stage['config']}): {exc} No stage was trained.") from None
+        ready = stage.get("checkpoint") if i == 0 else None
+        planned.append((i, cfg, ready))
+        previous = (cfg.model.arch, ready or os.path.join(root, stage_name, "best.ckpt"))
+    return root, planned
+
+
+def run_chain(path, extra=(), train_fn=None):
+    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
+    root, planned = plan_chain(path, extra)
+    summaries = []
+    for i, cfg, ready in planned:
+        if ready:
+            print(f"stage 0: using {ready} ({cfg.model.arch})")
             continue
-        run_dir = os.path.join(root, stage_name)
-        if os.path.exists(os.path.join(run_dir, "summary.json")):
+        run_dir = os.path.join(cfg.experiment.output_dir, cfg.experiment.name)
+        if rd.finished_summary(run_dir, cfg) is not None:
             print(f"stage {i} ({cfg.model.arch}) already finished: {run_dir}")
-        else:
-            print(f"stage {i}: {cfg.model.arch}" + (f" from {previous[0]}" if previous else ""), flush=True)
+            continue
+        print(f"stage {i}: {cfg.model.arch}" + (f" from {cfg.teacher.arch}" if i else ""), flush=True)
+        try:
             summaries.append((train_fn or train)(cfg))
-        previous = (cfg.model.arch, os.path.join(run_dir, "best.ckpt"))
+        except Interrupted as exc:
+            raise Interrupted(exc.signum, f"Chain stopped in stage {i} ({run_dir}); its state and the finished stages "
+                                          "are kept. Run the same chain command again to continue.") from None
     return root, summaries
 
 

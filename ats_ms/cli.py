@@ -1,14 +1,31 @@
-"""Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2."""
+"""Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2; an
+interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved."""
+import signal
 import sys
 import textwrap
 
-from ats_ms.errors import AtsError
+from ats_ms import signals
+from ats_ms.errors import AtsError, Interrupted
+
+
+def error_paragraph(exc):
+    kind = type(exc).__name__.replace("Error", " error").replace("TrainingDiverged", "Training diverged")
+    kind = kind.replace("RunFolder error", "Run folder error")
+    return textwrap.fill(f"ats_ms: {kind}: {exc}", width=100)
 
 
 def run_cli(main, argv=None):
+    """``argv=None``: a real command line (``python -m ...``), which also gets the signal watcher."""
+    if argv is None:
+        signals.install()
     try:
         return main(argv)
     except AtsError as exc:
-        kind = type(exc).__name__.replace("Error", " error").replace("TrainingDiverged", "Training diverged")
-        print("\n" + textwrap.fill(f"ats_ms: {kind}: {exc}", width=100) + "\n", file=sys.stderr)
+        print("\n" + error_paragraph(exc) + "\n", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print("\n" + textwrap.fill(f"ats_ms: {exc}", width=100) + "\n", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\nats_ms: interrupted (Ctrl-C).", file=sys.stderr)
+        return 128 + signal.SIGINT

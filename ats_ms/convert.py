@@ -5,9 +5,11 @@
 
 Reads checkpoints of RepDistiller / mdistiller (their published teachers) and of the ATS authors'
 code (needs ``torch`` for this command only: ``pip install torch``), and MindSpore checkpoints written
-by the model-zoo ATS demo (``.ckpt``: same parameter names as ats_ms; optimizer entries are dropped).  The class count is read from
-the classifier unless ``--num-classes`` is given.  The result loads with ``create_model`` +
-``load_param_into_net`` and can be used directly as ``teacher.checkpoint``.
+by the model-zoo ATS demo (``.ckpt``; see ``ats_ms.interop.demo``: optimizer entries are dropped, the
+demo's bias-free VGG convolutions get exact zero biases, and its ResNets are recorded with the demo's
+``same`` padding so that eval, distillation, analysis and export rebuild exactly the demo's network).
+The class count is read from the classifier unless ``--num-classes`` is given.  The result loads with
+``create_model`` + ``load_param_into_net`` and can be used directly as ``teacher.checkpoint``.
 """
 import argparse
 import sys
@@ -35,18 +37,12 @@ def read_torch_file(path):
     return {k: v.detach().cpu().numpy() for k, v in unwrap(obj).items()}
 
 
-DEMO_RESNET_NOTE = ("note: the model-zoo demo's ResNet pads its stride-2 3x3 convolutions TensorFlow-style "
-                    "(pad_mode 'same': nothing above/left, one row/column below/right) where ats_ms and the PyTorch "
-                    "references pad one pixel on every side; the weights load unchanged but logits differ slightly, "
-                    "so evaluate (python -m ats_ms.eval) or fine-tune before relying on the converted teacher.")
-
-
 def read_mindspore_file(path):
-    """A MindSpore checkpoint (the model-zoo demo's) as name -> numpy array, network entries only."""
-    from ats_ms.engine.checkpoint import read_checkpoint  # pylint: disable=import-outside-toplevel
-    params = read_checkpoint(path, "MindSpore checkpoint")
-    skip = ("moments.", "learning_rate", "global_step", "momentum", "scale_sense", "current_iterator_step")
-    return {k: v.asnumpy() for k, v in params.items() if "." in k and not k.startswith(skip)}
+    """A MindSpore checkpoint (the model-zoo demo's) as (name -> numpy array of network entries, metadata)."""
+    from ats_ms.engine.checkpoint import read_meta  # pylint: disable=import-outside-toplevel
+    from ats_ms.interop.demo import network_arrays  # pylint: disable=import-outside-toplevel
+    meta, params = read_meta(path)
+    return network_arrays(params), meta
 
 
 def infer_num_classes(state):
@@ -56,17 +52,42 @@ def infer_num_classes(state):
     raise CheckpointError("Cannot find the classifier in the checkpoint to read the class count; pass --num-classes.")
 
 
-def convert(arch, input_path, output_path, num_classes=None):
+def convert(arch, input_path, output_path, num_classes=None, padding="auto"):
+    """Returns (network, classes, unused entries, notes)."""
+    import os  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.checkpoint import save_weights  # pylint: disable=import-outside-toplevel
+    from ats_ms.interop import demo  # pylint: disable=import-outside-toplevel
     from ats_ms.interop.pytorch import load_into  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
+    if os.path.abspath(input_path) == os.path.abspath(output_path):
+        raise AtsError(f"--output is the same file as --input ('{input_path}'); converting in place would destroy the "
+                       "original. Choose another --output.")
+    if num_classes is not None and num_classes < 1:
+        raise AtsError(f"--num-classes must be at least 1, got {num_classes}.")
+    notes = []
     from_mindspore = input_path.endswith(".ckpt")
-    state = read_mindspore_file(input_path) if from_mindspore else read_torch_file(input_path)
+    if from_mindspore:
+        state, meta = read_mindspore_file(input_path)
+        if padding == "auto":
+            padding = str(meta.get("padding", "symmetric")) if demo.is_ats_checkpoint(meta) else demo.demo_padding(arch)
+    else:
+        state, padding = read_torch_file(input_path), "symmetric" if padding == "auto" else padding
     classes = num_classes or infer_num_classes(state)
-    net = create_model(arch, classes)
+    try:
+        net = create_model(arch, classes, padding=padding)
+    except ValueError as exc:
+        raise AtsError(f"{exc} Pass the --arch the checkpoint was trained with.") from None
+    if from_mindspore:
+        filled = demo.fill_missing_biases(state, net)
+        if filled:
+            notes.append(f"{len(filled)} convolutions had no bias (the demo's VGG): zero biases added, which is exact")
+    if padding == "same":
+        notes.append("ResNet built with the demo's 'same' padding (recorded in the checkpoint; eval, distillation, "
+                     "analysis and export rebuild it that way)")
     unused = load_into(net, state, arch, input_path)
-    save_weights(net, output_path, {"arch": arch, "num_classes": classes, "converted_from": input_path})
-    return net, classes, unused
+    save_weights(net, output_path, {"arch": arch, "num_classes": classes, "padding": padding,
+                                    "converted_from": input_path})
+    return net, classes, unused, notes
 
 
 def main(argv=None):
@@ -76,12 +97,17 @@ def main(argv=None):
     parser.add_argument("--input", required=True, help="PyTorch .pth / .pt file")
     parser.add_argument("--output", required=True, help="MindSpore .ckpt to write")
     parser.add_argument("--num-classes", type=int, help="default: read from the classifier weight")
+    parser.add_argument("--padding", choices=("auto", "symmetric", "same"), default="auto",
+                        help="ResNet padding; auto: the demo's 'same' for MindSpore checkpoints without ats_ms "
+                             "metadata, else what the file records (PyTorch files: symmetric)")
     args = parser.parse_args(argv)
-    _, classes, unused = convert(args.arch, args.input, args.output, args.num_classes)
+    from ats_ms.config.arch_names import check_arch  # pylint: disable=import-outside-toplevel
+    check_arch(args.arch, "--arch")
+    _, classes, unused, notes = convert(args.arch, args.input, args.output, args.num_classes, args.padding)
     print(f"converted {args.input} -> {args.output} ({args.arch}, {classes} classes)"
           + (f"; ignored {len(unused)} entries: {', '.join(unused[:5])}" if unused else ""))
-    if args.input.endswith(".ckpt") and args.arch.startswith("resnet"):
-        print(DEMO_RESNET_NOTE)
+    for note in notes:
+        print(f"note: {note}")
     return 0
 
 

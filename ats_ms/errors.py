@@ -19,3 +19,22 @@ class CheckpointError(AtsError):
 
 class TrainingDiverged(AtsError):
     pass
+
+
+class RunFolderError(AtsError):
+    """The run folder cannot be used as asked: another process holds it, it holds another run, a saved
+    state does not match the config, or a file could not be written."""
+
+
+class Interrupted(Exception):
+    """A run stopped by SIGINT / SIGTERM after saving its state.  Not an error: ``run_cli`` prints the
+    message and exits with the shell's convention for that signal (130 for SIGINT, 143 for SIGTERM),
+    so schedulers and shell loops can tell an interrupted run from a finished one."""
+
+    def __init__(self, signum, message):
+        super().__init__(message)
+        self.signum = int(signum)
+
+    @property
+    def exit_code(self):
+        return 128 + self.signum

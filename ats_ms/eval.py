@@ -4,10 +4,12 @@
 """
 import argparse
 import json
+import os
 import sys
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
+from ats_ms.errors import AtsError
 
 
 def main(argv=None):
@@ -19,6 +21,8 @@ def main(argv=None):
     parser.add_argument("--json", help="write the result to this file")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     args = parser.parse_intermixed_args(argv)
+    if args.json:
+        check_output_folder(args.json, "--json")
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.evaluate import evaluate  # pylint: disable=import-outside-toplevel
@@ -40,6 +44,14 @@ def main(argv=None):
             json.dump(dict(result, arch=cfg.model.arch, checkpoint=args.checkpoint, classes=info.class_names), f,
                       indent=2)
     return 0
+
+
+def check_output_folder(target, flag):
+    """Refuse, before any work, an output path whose folder does not exist."""
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise AtsError(f"{flag} '{target}': the folder '{folder}' does not exist. Create it first or choose another "
+                       "path (nothing was computed).")
 
 
 if __name__ == "__main__":

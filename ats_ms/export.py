@@ -1,9 +1,16 @@
 """``python -m ats_ms.export``: write a deployable model and prove it gives the same logits.
 
     python -m ats_ms.export --config runs/x/config.yaml --checkpoint runs/x/best.ckpt [--format MINDIR]
+    python -m ats_ms.export --device CPU --device_id 0 --n_classes 100 --t_net_name ResNet14 --net_name VGG8 \
+        --ckpt_dir ./ckpts --ckpt_name cifar100-ResNet14-VGG8-ATS.ckpt          # the demo's export.py flags
 
 The exported file is loaded back (``mindspore.load`` + ``nn.GraphCell``) and run on a random batch;
-the command fails unless its logits match the checkpoint's network to 1e-4.
+the command fails, and removes the file, unless its logits match the checkpoint's network to 1e-4.
+
+With the demo's flags (no ``--config``/``--checkpoint``) it does what the demo's ``export.py`` does: reads
+``<ckpt_dir>/<ckpt_name>`` (a file written by the demo or by an ats_ms run with demo flags; the ats_ms run
+folder's ``last.ckpt`` if that file is absent), on ``--device`` (default Ascend, as in the demo) and
+``--device_id``, and writes ``<ckpt_dir>/<ckpt_name up to its first dot>_mindir.mindir``.
 """
 import argparse
 import os
@@ -33,30 +40,48 @@ def export_and_verify(net, size, batch_size, fmt, output):
     path = base + SUFFIX[fmt]
     if fmt != "MINDIR":
         return path, None
-    expected = net(ms.Tensor(x)).asnumpy()
-    got = nn.GraphCell(ms.load(path))(ms.Tensor(x)).asnumpy()
-    diff = float(np.abs(got - expected).max())
+    try:
+        expected = net(ms.Tensor(x)).asnumpy()
+        got = nn.GraphCell(ms.load(path))(ms.Tensor(x)).asnumpy()
+        diff = float(np.abs(got - expected).max())
+    except (RuntimeError, ValueError, TypeError) as exc:
+        _remove(path)
+        raise AtsError(f"The exported model '{path}' could not be loaded back ({str(exc).splitlines()[0]}); it was "
+                       "removed.") from None
     if not diff <= TOLERANCE:
-        raise AtsError(f"The exported model '{path}' differs from the checkpoint's network by {diff:.3g} "
-                       f"(tolerance {TOLERANCE}); do not deploy it.")
+        _remove(path)
+        raise AtsError(f"The exported model differed from the checkpoint's network by {diff:.3g} (tolerance "
+                       f"{TOLERANCE}); '{path}' was removed, do not deploy an earlier copy either.")
     return path, diff
 
 
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+DEMO_DEFAULTS = {"device": "Ascend", "device_id": "0", "n_classes": "100", "net_name": "VGG8",
+                 "ckpt_dir": "./ckpts/", "ckpt_name": "cifar100-ResNet14.ckpt"}
+
+
 def _demo_paths(args):
-    """The demo's export.py reads <ckpt_dir>/<ckpt_name> and writes <ckpt_dir>/<stem>_mindir.mindir; an
-    ats_ms run of that name keeps its weights in <ckpt_dir>/<stem>/best.ckpt."""
-    if not (args.demo_ckpt_dir and args.demo_ckpt_name and args.demo_net_name):
-        raise AtsError("Give --config and --checkpoint, or the demo's --net_name, --ckpt_dir and --ckpt_name.")
+    """The demo's export.py: reads <ckpt_dir>/<ckpt_name>, writes <ckpt_dir>/<ckpt_name.split('.')[0]>_mindir.mindir."""
     from ats_ms.demo_flags import arch_name  # pylint: disable=import-outside-toplevel
-    stem = args.demo_ckpt_name[:-5] if args.demo_ckpt_name.endswith(".ckpt") else args.demo_ckpt_name
-    run_ckpt = os.path.join(args.demo_ckpt_dir, stem, "best.ckpt")
-    checkpoint = run_ckpt if os.path.isfile(run_ckpt) else os.path.join(args.demo_ckpt_dir, args.demo_ckpt_name)
-    overrides = [f"model.arch={arch_name(args.demo_net_name)}"]
-    if args.demo_n_classes:
-        overrides.append(f"model.num_classes={args.demo_n_classes}")
-    if args.demo_device:
-        overrides.append(f"runtime.device_target={args.demo_device}")
-    return checkpoint, os.path.join(args.demo_ckpt_dir, f"{stem}_mindir.mindir"), overrides
+    value = {k: getattr(args, "demo_" + k) or v for k, v in DEMO_DEFAULTS.items()}
+    name = value["ckpt_name"]
+    checkpoint = os.path.join(value["ckpt_dir"], name)
+    stem = name[:-5] if name.endswith(".ckpt") else name
+    run_last = os.path.join(value["ckpt_dir"], stem, "last.ckpt")
+    if not os.path.isfile(checkpoint) and os.path.isfile(run_last):
+        checkpoint = run_last
+    overrides = [f"model.arch={arch_name(value['net_name'])}", f"model.num_classes={value['n_classes']}",
+                 f"runtime.device_target={value['device']}", f"runtime.device_id={value['device_id']}"]
+    if args.demo_t_net_name:
+        print(f"demo flags: --t_net_name {args.demo_t_net_name} is accepted and, as in the demo, not used by export")
+    output = os.path.join(value["ckpt_dir"], f"{name.split('.')[0]}_mindir.mindir")
+    return checkpoint, output, overrides
 
 
 def main(argv=None):
@@ -72,13 +97,21 @@ def main(argv=None):
     for flag in ("--device", "--device_id", "--n_classes", "--t_net_name", "--net_name", "--ckpt_dir", "--ckpt_name"):
         demo.add_argument(flag, dest="demo_" + flag[2:])
     args = parser.parse_intermixed_args(argv)
+    if args.batch_size < 1:
+        raise AtsError(f"--batch-size must be at least 1, got {args.batch_size}.")
     overrides = list(args.overrides) + ["checkpoint.resume=none"]
-    if args.checkpoint is None:
+    if args.checkpoint is None and args.config is None:
         args.checkpoint, output, demo_overrides = _demo_paths(args)
         args.output = args.output or output
         overrides = demo_overrides + overrides
-    elif args.config is None:
-        raise AtsError("--checkpoint needs --config (the run's config.yaml) to know the network.")
+    elif args.checkpoint is None or args.config is None:
+        raise AtsError("Give both --config (the run's config.yaml) and --checkpoint, or the demo's export flags "
+                       "(--net_name, --n_classes, --ckpt_dir, --ckpt_name, --device, --device_id).")
+    else:
+        if args.demo_device:
+            overrides.append(f"runtime.device_target={args.demo_device}")
+        if args.demo_device_id:
+            overrides.append(f"runtime.device_id={args.demo_device_id}")
     cfg = load_config(args.config, overrides)
     from ats_ms.data import input_size  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel

@@ -1,6 +1,7 @@
-"""``python -m ats_ms.report``: a results table (and a tau heat map) from run directories.
+"""``python -m ats_ms.report``: a results table, a tau heat map and training curves from run directories.
 
     python -m ats_ms.report runs/cifar100 [more dirs] [--output results.md] [--heatmap fig10.png --metric last]
+    python -m ats_ms.report runs/quickstart-* --curves curves.png
 
 Finds every finished run (a ``summary.json`` beside its ``config.yaml``) under the given folders and
 groups runs that differ only in ``experiment.seed``.  The table lists teacher, student, method, the
@@ -8,6 +9,13 @@ temperatures, the number of seeds, and best and last top-1 as mean +- standard d
 (sample std; "best" is the maximum over a run's evaluations, "last" the final epoch's, which is what
 RepDistiller reports).  The heat map shows mean top-1 over the tau_target x tau_wrong grid of each
 teacher/student pair, like Fig. 10 of the ATS paper; it needs matplotlib (``pip install matplotlib``).
+Runs trained together in one shared-teacher group (``ats_ms.sweep --shared-teacher``) are marked: their
+numbers come from the same initial weights and batches, so differences between them are paired.
+
+``--curves`` draws, for every run with a ``metrics.jsonl`` (finished or not), test top-1, training top-1
+and training loss per epoch, one line per setting labelled by teacher, student, method and
+temperatures; several seeds of one setting are drawn as their mean with a min-max band.  A corrupt or
+foreign ``summary.json`` is skipped with a warning naming the file.
 """
 import argparse
 import json
@@ -16,25 +24,41 @@ import os
 import sys
 from collections import defaultdict
 
-import yaml
-
 from ats_ms.cli import run_cli
+from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
 
 
-def find_runs(roots):
-    runs = []
+def _run_folders(roots, required):
     for root in roots:
         if not os.path.isdir(root):
             raise AtsError(f"'{root}' is not a folder of runs.")
         for dirpath, _, files in os.walk(root):
-            if "summary.json" in files and "config.yaml" in files:
-                with open(os.path.join(dirpath, "summary.json"), encoding="utf-8") as f:
-                    summary = json.load(f)
-                with open(os.path.join(dirpath, "config.yaml"), encoding="utf-8") as f:
-                    cfg = yaml.safe_load(f)
-                runs.append((dirpath, cfg, summary))
-    return sorted(runs)
+            if required in files and rd.CONFIG in files:
+                yield dirpath
+
+
+def _config_of(dirpath):
+    cfg = rd.read_saved_config(dirpath)
+    if not cfg or not isinstance(cfg.get("distill"), dict) or not isinstance(cfg.get("model"), dict):
+        print(f"warning: skipping '{os.path.join(dirpath, rd.CONFIG)}': not a readable ats_ms run config",
+              file=sys.stderr)
+        return None
+    return cfg
+
+
+def find_runs(roots):
+    """Finished runs as (folder, config dict, summary dict); unreadable ones are skipped with a warning."""
+    runs = []
+    for dirpath in _run_folders(roots, rd.SUMMARY):
+        summary, problem = rd.read_summary(dirpath)
+        if problem:
+            print(f"warning: skipping {problem}", file=sys.stderr)
+            continue
+        cfg = _config_of(dirpath)
+        if cfg is not None:
+            runs.append((dirpath, cfg, summary))
+    return sorted(runs, key=lambda r: r[0])
 
 
 def run_key(cfg):
@@ -55,16 +79,28 @@ def mean_std(values):
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
+def _group_letters(runs):
+    """Shared-teacher groups -> short labels A, B, ... (by their sorted member lists)."""
+    groups = sorted({tuple(s["shared_teacher_group"]) for _, _, s in runs if s.get("shared_teacher_group")})
+    letters = {}
+    for i, group in enumerate(groups):
+        letters[group] = chr(ord("A") + i % 26) + (str(i // 26) if i >= 26 else "")
+    return letters
+
+
 def group_runs(runs):
     groups = defaultdict(list)
+    letters = _group_letters(runs)
     for _, cfg, summary in runs:
         groups[run_key(cfg)].append(summary)
     rows = []
     for key, summaries in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
         best, last = mean_std([s["best_top1"] for s in summaries]), mean_std([s.get("last_top1") for s in summaries])
+        paired = sorted({letters[tuple(s["shared_teacher_group"])] for s in summaries if s.get("shared_teacher_group")})
         rows.append({"dataset": key[0], "teacher": key[1], "student": key[2], "method": key[3], "tau_target": key[4],
                      "tau_wrong": key[5], "tau_student": key[6], "seeds": len(summaries),
-                     "best_mean": best[0], "best_std": best[1], "last_mean": last[0], "last_std": last[1]})
+                     "best_mean": best[0], "best_std": best[1], "last_mean": last[0], "last_std": last[1],
+                     "shared_teacher_groups": paired})
     return rows
 
 
@@ -79,26 +115,110 @@ def _tau(value):
 
 
 def markdown_table(rows):
-    lines = ["| dataset | teacher | student | method | tau_target | tau_wrong | tau_student | seeds | best top-1 % | last top-1 % |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    paired = any(r.get("shared_teacher_groups") for r in rows)
+    head = "| dataset | teacher | student | method | tau_target | tau_wrong | tau_student | seeds | best top-1 % | last top-1 % |"
+    rule = "|---|---|---|---|---|---|---|---|---|---|"
+    if paired:
+        head, rule = head + " group |", rule + "---|"
+    lines = [head, rule]
     for r in rows:
-        lines.append(f"| {r['dataset']} | {r['teacher']} | {r['student']} | {r['method']} | {_tau(r['tau_target'])} | "
-                     f"{_tau(r['tau_wrong'])} | {_tau(r['tau_student'])} | {r['seeds']} | "
-                     f"{_pm(r['best_mean'], r['best_std'])} | {_pm(r['last_mean'], r['last_std'])} |")
+        line = (f"| {r['dataset']} | {r['teacher']} | {r['student']} | {r['method']} | {_tau(r['tau_target'])} | "
+                f"{_tau(r['tau_wrong'])} | {_tau(r['tau_student'])} | {r['seeds']} | "
+                f"{_pm(r['best_mean'], r['best_std'])} | {_pm(r['last_mean'], r['last_std'])} |")
+        if paired:
+            line += f" {','.join(r.get('shared_teacher_groups') or []) or '-'} |"
+        lines.append(line)
     lines.append("")
     lines.append("best = highest test top-1 over a run's evaluations; last = top-1 after the final epoch; "
                  "mean ± sample standard deviation over seeds (no ± with one seed).")
+    if paired:
+        lines.append("group: rows with the same letter were trained together in one shared-teacher group (same "
+                     "initial weights, same batches, one teacher forward), so the differences between them are "
+                     "paired and not blurred by run-to-run noise.")
     return "\n".join(lines)
 
 
-def heatmaps(rows, path, metric="last"):
-    """One PNG per teacher/student pair with TS/ATS runs; returns the files written."""
+def _pyplot(what):
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise AtsError("The heat map needs matplotlib: pip install matplotlib (or pip install -e '.[plot]').") from None
+        raise AtsError(f"The {what} needs matplotlib: pip install matplotlib (or pip install -e '.[plot]').") from None
+    return plt
+
+
+def run_label(cfg):
+    d = cfg["distill"]
+    arch = cfg["model"]["arch"]
+    if d["method"] == "none":
+        return f"{arch} (CE)"
+    taus = f"{d['tau_target']:g}/{d['tau_wrong']:g}" if d["method"] in ("ts", "kd", "ats") else ""
+    return f"{cfg['teacher']['arch']} -> {arch} {d['method'].upper()} {taus}".strip()
+
+
+def read_curves(run_folder):
+    """Per epoch: test top-1 (evaluated epochs), training top-1 and training loss, from metrics.jsonl."""
+    curves = {"test": {}, "train_top1": {}, "train_loss": {}}
+    with open(rd.path(run_folder, rd.METRICS), encoding="utf-8") as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if r.get("type") not in ("eval", "train") or "epoch" not in r:
+                continue
+            epoch = int(r["epoch"])
+            if "top1" in r:
+                curves["test"][epoch] = r["top1"]
+            if "train_top1" in r:
+                curves["train_top1"][epoch] = r["train_top1"]
+            if "train_loss" in r:
+                curves["train_loss"][epoch] = r["train_loss"]
+    return curves
+
+
+def plot_curves(run_folders, path, title=None):
+    """One line per setting (seeds of a setting: mean and min-max band); returns ``path``."""
+    plt = _pyplot("curves plot")
+    settings = defaultdict(list)
+    for folder in run_folders:
+        cfg = _config_of(folder)
+        if cfg is not None and os.path.exists(rd.path(folder, rd.METRICS)):
+            settings[run_label(cfg)].append(read_curves(folder))
+    if not settings:
+        raise AtsError("No run with a metrics.jsonl to draw curves from.")
+    panels = (("test", "test top-1 %"), ("train_top1", "training top-1 %"), ("train_loss", "training loss"))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for label, runs in sorted(settings.items()):
+        for ax, (key, _) in zip(axes, panels):
+            epochs = sorted(set().union(*[r[key].keys() for r in runs]))
+            if not epochs:
+                continue
+            values = [[r[key].get(e, float("nan")) for e in epochs] for r in runs]
+            mean = [sum(v[i] for v in values) / len(values) for i in range(len(epochs))]
+            line, = ax.plot(epochs, mean, marker="o" if len(epochs) < 15 else None, markersize=3,
+                            label=label + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""))
+            if len(runs) > 1:
+                ax.fill_between(epochs, [min(v[i] for v in values) for i in range(len(epochs))],
+                                [max(v[i] for v in values) for i in range(len(epochs))], alpha=0.2,
+                                color=line.get_color())
+    for ax, (_, name) in zip(axes, panels):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heatmaps(rows, path, metric="last"):
+    """One PNG per teacher/student pair with TS/ATS runs; returns the files written."""
+    plt = _pyplot("heat map")
     pairs = defaultdict(dict)
     for r in rows:
         if r["method"] in ("ts", "kd", "ats"):
@@ -139,9 +259,18 @@ def main(argv=None):
     parser.add_argument("--json", help="write the grouped rows as JSON")
     parser.add_argument("--heatmap", help="PNG path for the tau_target x tau_wrong heat map(s)")
     parser.add_argument("--metric", choices=("best", "last"), default="last")
+    parser.add_argument("--curves", help="PNG path: test / training top-1 and training loss per epoch, one line per setting")
     args = parser.parse_args(argv)
+    for target in (args.output, args.json, args.heatmap, args.curves):
+        if target and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
+            raise AtsError(f"Cannot write '{target}': the folder '{os.path.dirname(os.path.abspath(target))}' does "
+                           "not exist. Create it first or choose another path.")
+    if args.curves:
+        print(f"curves: {plot_curves(sorted(_run_folders(args.roots, rd.METRICS)), args.curves)}")
     runs = find_runs(args.roots)
     if not runs:
+        if args.curves:
+            return 0
         raise AtsError(f"No finished runs (summary.json + config.yaml) under {', '.join(args.roots)}.")
     rows = group_runs(runs)
     table = markdown_table(rows)

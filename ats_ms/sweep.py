@@ -2,23 +2,34 @@
 
     python -m ats_ms.sweep --config configs/cifar100/ats_paper/wrn_28_8_to_vgg8/ats.yaml \\
         --grid distill.tau_target=1,2,3,4,5,6 --grid distill.tau_wrong=1,2,3,4,5 --seeds 0,1 [-- key=value ...]
+    python -m ats_ms.sweep --config X --grid distill.tau_target=2,4,6 --grid distill.tau_wrong=1,2,4 \\
+        --shared-teacher [--group-size K]
 
-Each point runs into its own directory ``<output_dir>/<name>/<key=value>__...__seed=<s>/``.  Points
-whose ``summary.json`` exists are skipped; points with a ``train_state.ckpt`` are resumed; so the same
-command continues an interrupted sweep.  A point that fails with a user error is reported and the sweep
-goes on.  ``--dry-run`` lists the points and their state.
+Each point runs into its own directory ``<output_dir>/<name>/<key=value>__...__seed=<s>/``.  Every point's
+config is validated before the first one trains.  A point is skipped when its folder holds a run finished
+with exactly the requested config, resumed when it holds a saved state, and left alone (reported) while
+another process holds it, so the same command continues an interrupted sweep and two sweep processes
+share the work.  A point that fails with a user error is reported and the sweep goes on.  ``--dry-run``
+lists the points and their state.
+
+``--shared-teacher`` trains the points in groups of up to K students per run: points that differ only
+in their ``distill`` section share one teacher forward per batch, the same batches and the same initial
+weights (a paired comparison); anything else splits the grid into groups, and the log says how.  Every
+point still gets its own run folder with the same files as a separate run.
 """
 import argparse
 import itertools
+import json
 import os
 import sys
 
 import yaml
 
 from ats_ms.cli import run_cli
-from ats_ms.config import load_config
-from ats_ms.engine.trainer import train
-from ats_ms.errors import AtsError, ConfigError
+from ats_ms.config import load_config, to_dict
+from ats_ms.errors import AtsError, ConfigError, Interrupted
+
+MAX_DEFAULT_GROUP = 8
 
 
 def parse_grid(items):
@@ -36,7 +47,11 @@ def parse_grid(items):
 
 
 def _label(value):
-    return str(yaml.safe_load(value)).replace("/", "_").replace(" ", "")
+    try:
+        text = str(yaml.safe_load(value))
+    except yaml.YAMLError:
+        text = value
+    return text.replace("/", "_").replace("\\", "_").replace(" ", "")
 
 
 def points(grid, seeds):
@@ -48,34 +63,132 @@ def points(grid, seeds):
             yield name, overrides
 
 
-def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None):
+def plan_points(config, grid, seeds, extra=()):
+    """[(name, cfg)] for every point, all validated up front (a bad later point stops the sweep before the
+    first one trains)."""
     base = load_config(config, list(extra))
     sweep_dir = os.path.join(base.experiment.output_dir, base.experiment.name)
-    results = {"done": [], "skipped": [], "failed": []}
-    plan = list(points(grid, seeds))
-    for index, (name, overrides) in enumerate(plan, start=1):
+    planned = []
+    for name, overrides in points(grid, seeds):
         point_overrides = list(extra) + overrides + [f"experiment.output_dir={sweep_dir}", f"experiment.name={name}",
                                                      "checkpoint.resume=auto"]
-        cfg = load_config(config, point_overrides)  # validates every point before the first one runs
-        run_dir = os.path.join(sweep_dir, name)
-        finished = os.path.exists(os.path.join(run_dir, "summary.json"))
-        state = "finished" if finished else "resume" if os.path.exists(os.path.join(run_dir, "train_state.ckpt")) \
-            else "new"
-        print(f"[{index}/{len(plan)}] {name}: {state}", flush=True)
-        if dry_run:
-            continue
-        if finished:
-            results["skipped"].append(name)
-            continue
         try:
-            (train_fn or train)(cfg)
-            results["done"].append(name)
-        except AtsError as exc:
-            print(f"  point {name} failed: {exc}", flush=True)
-            results["failed"].append(name)
+            planned.append((name, load_config(config, point_overrides)))
+        except ConfigError as exc:
+            raise ConfigError(f"sweep point '{name}': {exc} No point was trained.") from None
+    return sweep_dir, planned
+
+
+def _point_state(cfg):
+    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
+    return rd.describe_status(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), cfg)
+
+
+def _steps_done(cfg):
+    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.checkpoint import read_meta  # pylint: disable=import-outside-toplevel
+    state = rd.path(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), rd.STATE)
+    try:
+        return int(read_meta(state)[0]["steps_done"]) if os.path.exists(state) else 0
+    except AtsError:
+        return -1  # unreadable: train it alone, where its own error is reported
+
+
+def default_group_size(cfg, count):
+    """The largest K (<= 8) whose students should fit in half the free memory; on GPU/Ascend, where the
+    device's memory is not visible from here, 8.  Returns (K, reason)."""
+    if cfg.runtime.device_target != "CPU":
+        return min(count, MAX_DEFAULT_GROUP), (f"{cfg.runtime.device_target} memory is not measured here; "
+                                               f"default {MAX_DEFAULT_GROUP}, set --group-size to change it")
+    from ats_ms.engine.memory import available_bytes, student_bytes  # pylint: disable=import-outside-toplevel
+    free = available_bytes()
+    need = student_bytes(cfg)
+    k = max(1, min(count, MAX_DEFAULT_GROUP, int(0.5 * free // need)))
+    return k, (f"about {need / 2 ** 20:.0f} MB per {cfg.model.arch} student at batch {cfg.data.batch_size}, "
+               f"{free / 2 ** 30:.1f} GB available")
+
+
+def _split_reason(cfgs):
+    """Which keys (outside 'distill') differ between the configs, for the log."""
+    flat = [{f"{s}.{k}": v for s, keys in to_dict(c).items() if s != "distill" for k, v in keys.items()} for c in cfgs]
+    skip = ("experiment.name", "checkpoint.resume")
+    return sorted(k for k in flat[0] if k not in skip and len({json.dumps(f[k]) for f in flat}) > 1)
+
+
+def make_groups(todo, group_size):
+    """Split (name, cfg) points into shared-teacher groups: equal non-distill configs, equal saved step."""
+    from ats_ms.engine.trainer import group_key  # pylint: disable=import-outside-toplevel
+    buckets = {}
+    for name, cfg in todo:
+        buckets.setdefault((group_key(cfg), _steps_done(cfg)), []).append((name, cfg))
+    groups = []
+    for members in buckets.values():
+        for i in range(0, len(members), group_size):
+            groups.append(members[i:i + group_size])
+    return groups, buckets
+
+
+def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, shared_teacher=False, group_size=None):
+    sweep_dir, plan = plan_points(config, grid, seeds, extra)
+    results = {"done": [], "skipped": [], "failed": [], "busy": []}
+    todo = []
+    for index, (name, cfg) in enumerate(plan, start=1):
+        state = _point_state(cfg)
+        print(f"[{index}/{len(plan)}] {name}: {state}", flush=True)
+        if state == "finished":
+            results["skipped"].append(name)
+        elif state == "busy":
+            results["busy"].append(name)
+        else:
+            todo.append((name, cfg))
+    if dry_run:
+        return sweep_dir, results
+    if shared_teacher and todo:
+        _run_groups(todo, group_size, results, train_fn)
+    else:
+        for name, cfg in todo:
+            _run_one([(name, cfg)], results, train_fn)
     print(f"sweep {sweep_dir}: {len(results['done'])} run, {len(results['skipped'])} already finished, "
-          f"{len(results['failed'])} failed")
+          f"{len(results['busy'])} held by another process, {len(results['failed'])} failed")
     return sweep_dir, results
+
+
+def _run_groups(todo, group_size, results, train_fn):
+    reason = "--group-size"
+    if group_size is None:
+        group_size, reason = default_group_size(todo[0][1], len(todo))
+    groups, buckets = make_groups(todo, group_size)
+    print(f"shared teacher: {len(todo)} points in {len(groups)} group(s) of up to {group_size} students ({reason})")
+    if len(buckets) > 1:
+        differing = _split_reason([members[0][1] for members in buckets.values()])
+        print(f"  the points fall into {len(buckets)} sets that cannot share a run"
+              + (f" (they differ in {', '.join(differing)})" if differing else " (saved at different steps)"))
+    for i, group in enumerate(groups, start=1):
+        print(f"group {i}/{len(groups)}: {', '.join(name for name, _ in group)}", flush=True)
+        _run_one(group, results, train_fn)
+
+
+def _run_one(group, results, train_fn):
+    from ats_ms.engine.trainer import train_group  # pylint: disable=import-outside-toplevel
+    names = [name for name, _ in group]
+    try:
+        if train_fn is not None:
+            summaries = [train_fn(cfg) for _, cfg in group]
+        else:
+            summaries = train_group([cfg for _, cfg in group], label_of=lambda c: c.experiment.name)
+    except Interrupted as exc:
+        raise Interrupted(exc.signum, f"Sweep stopped during {', '.join(names)}; finished points and the interrupted "
+                                      "points' states are kept. Run the same sweep command again to continue.") from None
+    except AtsError as exc:
+        print(f"  point(s) {', '.join(names)} failed: {exc}", flush=True)
+        results["failed"].extend(names)
+        return
+    for name, summary in zip(names, summaries):
+        if summary is None:
+            print(f"  point {name} diverged; its last good checkpoints are kept", flush=True)
+            results["failed"].append(name)
+        else:
+            results["done"].append(name)
 
 
 def main(argv=None):
@@ -85,13 +198,22 @@ def main(argv=None):
     parser.add_argument("--grid", action="append", default=[], metavar="section.key=v1,v2,...")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--shared-teacher", action="store_true",
+                        help="train points that differ only in 'distill' together: one teacher forward per batch, "
+                             "same batches and initial weights (paired)")
+    parser.add_argument("--group-size", type=int, help="students per shared-teacher run (default: what fits in memory)")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     args = parser.parse_intermixed_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--seeds must be comma-separated integers, got '{args.seeds}'.") from None
-    _, results = run_sweep(args.config, parse_grid(args.grid), seeds, args.overrides, args.dry_run)
+    if not seeds:
+        raise ConfigError("--seeds lists no seed.")
+    if args.group_size is not None and args.group_size < 1:
+        raise ConfigError(f"--group-size must be at least 1, got {args.group_size}.")
+    _, results = run_sweep(args.config, parse_grid(args.grid), seeds, args.overrides, args.dry_run,
+                           shared_teacher=args.shared_teacher, group_size=args.group_size)
     return 1 if results["failed"] else 0
 
 

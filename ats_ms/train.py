@@ -22,6 +22,9 @@ def build_parser():
     parser.add_argument("--quickstart", action="store_true",
                         help="run the built-in demonstration (what a bare 'python -m ats_ms.train' does)")
     parser.add_argument("--output-dir", default=None, help="quick start only: where its run folder goes")
+    parser.add_argument("--quickstart-dir", default=None,
+                        help="quick start only: continue the quick start in this folder (finished runs are kept, "
+                             "an interrupted one resumes)")
     parser.add_argument("--print-run-dir", action="store_true",
                         help="validate the config, print its run directory and exit (used by run_train.sh)")
     parser.add_argument("--recipe", help="start from a named recipe in configs/recipes/ (ats_paper, demo, "
@@ -33,17 +36,22 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_intermixed_args(argv)
-    if args.quickstart or (argv if argv is not None else sys.argv[1:]) == []:
+    if args.quickstart or args.quickstart_dir or (argv if argv is not None else sys.argv[1:]) == []:
         from ats_ms.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
-        run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides)
+        run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides,
+                       continue_dir=args.quickstart_dir)
         return 0
-    demo_recipe, demo_overrides = demo_flags.to_overrides(args)
+    # demo flags alone mean the demo's script defaults and recipe; with a --config they only override
+    demo_recipe, demo_overrides, notes = demo_flags.to_overrides(args, with_config=bool(args.config))
     overrides = demo_overrides + list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
-    # demo flags alone mean the demo's recipe; with a --config, the config's own settings stand
-    cfg = load_config(args.config, overrides, recipe=args.recipe or (None if args.config else demo_recipe))
+    cfg = load_config(args.config, overrides, recipe=args.recipe or demo_recipe)
     if args.print_run_dir:
         print(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
         return 0
+    for note in notes:
+        print(f"demo flags: {note}")
+    if demo_overrides and cfg.distill.method != "none" and any(o.startswith("teacher.checkpoint=") for o in demo_overrides):
+        print(f"demo flags: {demo_flags.describe_teacher(cfg.teacher.checkpoint)}")
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
     train(cfg)
     return 0

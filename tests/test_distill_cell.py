@@ -5,8 +5,9 @@ import mindspore as ms
 import mindspore.dataset as ds
 from mindspore import nn
 
-from ats_ms.distill import DistillNet, FrozenTeacher, TrainStep
+from ats_ms.distill import FrozenTeacher, LossNet, TrainStep
 from ats_ms.losses import ATSLoss
+from ats_ms.losses.ce import CELoss
 from ats_ms.models import create_model
 from conftest import learnable_problem
 
@@ -37,7 +38,7 @@ def test_teacher_frozen_student_learns_under_model_train(arch, fold):
     teacher_before, student_before = _snapshot(frozen), _snapshot(student)
     if not fold:
         assert any("moving_mean" in p.name for p in frozen.get_parameters())
-    net = DistillNet(student, frozen, ATSLoss(4.0, 2.0))
+    net = LossNet([student], [ATSLoss(4.0, 2.0)], frozen)
     step = TrainStep(net, nn.Momentum(student.trainable_params(), 0.05, 0.9))
     data = ds.NumpySlicesDataset({"image": x, "label": y}, shuffle=True).batch(32, drop_remainder=True)
     record = _Record()
@@ -55,17 +56,18 @@ def test_teacher_frozen_student_learns_under_model_train(arch, fold):
     assert {id(p) for p in step.weights} == {id(p) for p in student.trainable_params()}
 
     losses = np.array(record.outputs)
-    assert losses.shape[1] == 3 and net.term_names == ("loss", "ce", "kd")
+    assert losses.shape[1] == 4 and net.term_names == ("loss", "ce", "kd")  # + correct predictions
+    assert np.all((losses[:, 3] >= 0) & (losses[:, 3] <= 32) & (losses[:, 3] == np.round(losses[:, 3])))
     np.testing.assert_allclose(losses[:, 0], 0.5 * losses[:, 1] + 0.5 * losses[:, 2], rtol=1e-5)
     first, last = losses[:8, 0].mean(), losses[-8:, 0].mean()
     assert last < 0.8 * first, (first, last)
 
 
 def test_dynamic_loss_scale_skips_overflowing_steps_and_adapts():
-    from ats_ms.distill import LossScaledTrainStep, SupervisedNet
+    from ats_ms.distill import LossScaledTrainStep
     x, y = learnable_problem(n=16)
     net = create_model("resnet8", 10)
-    step = LossScaledTrainStep(SupervisedNet(net), nn.Momentum(net.trainable_params(), 0.05, 0.9),
+    step = LossScaledTrainStep(LossNet([net], [CELoss()]), nn.Momentum(net.trainable_params(), 0.05, 0.9),
                                init_scale=65536.0, scale_window=2)
     step.set_train(True)
     before = _snapshot(net)
@@ -81,3 +83,17 @@ def test_dynamic_loss_scale_skips_overflowing_steps_and_adapts():
         step(ms.Tensor(x), ms.Tensor(y))
     assert float(step.loss_scale_value.asnumpy()) == 2048.0  # two clean steps = one window: scale grows
     assert not all(np.array_equal(before[k], _snapshot(net)[k]) for k in weights)
+
+
+def test_correct_count_matches_numpy_argmax_of_the_same_logits():
+    """The training-accuracy count comes from the step's own logits; checked against numpy's argmax of
+    the student's logits computed separately in the same (training) mode."""
+    ms.set_seed(0)
+    x, y = learnable_problem(n=64)
+    student = create_model("resnet8", 10)
+    net = LossNet([student], [CELoss()])
+    net.set_train(False)  # eval mode: deterministic logits for both computations
+    outputs = net(ms.Tensor(x), ms.Tensor(y))
+    logits = student(ms.Tensor(x)).asnumpy()
+    assert float(outputs[-1].asnumpy()) == float((logits.argmax(1) == y).sum())
+    assert 0 < float(outputs[-1].asnumpy()) < 64

@@ -38,7 +38,8 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     sums = {}
     for rank, text in logs.items():
         assert "done: best top1" in text, text[-2000:]
-        assert "x 2 devices" in text and "lr 0.1," in text  # linear scaling: 0.05 * (64 x 2) / 64
+        assert f"2 device(s) (this is rank {rank})" in text
+        assert "lr 0.1 (global batch 128)" in text  # linear scaling: 0.05 * (64 x 2) / 64
         sums[rank] = re.search(r"student parameter checksum (\w+)", text).group(1)
     assert sums[0] == sums[1], "ranks hold different student parameters"
     student = create_model("resnet8", 10)

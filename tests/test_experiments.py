@@ -68,6 +68,7 @@ def test_teacher_assistant_chain(tmp_path):
     assert [s["arch"] for s in summaries] == ["resnet14", "resnet8", "vgg8"]
     assert [s["method"] for s in summaries] == ["none", "ats", "ats"]
     stage2 = yaml.safe_load(open(os.path.join(root, "2_vgg8", "config.yaml")))
-    assert stage2["teacher"] == {"arch": "resnet8", "checkpoint": os.path.join(root, "1_resnet8", "best.ckpt")}
+    assert stage2["teacher"] == {"arch": "resnet8", "checkpoint": os.path.join(root, "1_resnet8", "best.ckpt"),
+                                 "padding": "auto"}
     _, again = run_chain(str(chain), short)
     assert again == []  # every stage already finished

@@ -10,7 +10,7 @@ import mindspore as ms
 
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
-from ats_ms.errors import CheckpointError, ConfigError
+from ats_ms.errors import CheckpointError, ConfigError, RunFolderError
 from ats_ms.models import create_model
 from train_helpers import run_cli, tiny_overrides
 
@@ -92,7 +92,7 @@ def test_wrong_teacher_checkpoint_and_existing_run_are_refused(teacher_run):
     with pytest.raises(CheckpointError, match="does not fit the network for 'resnet20'.*written for 'resnet14'"):
         train(load_config(None, tiny_overrides(out, "bad_teacher", epochs=1, **{
             "distill.method": "ats", "teacher.arch": "resnet20", "teacher.checkpoint": teacher_ckpt})))
-    with pytest.raises(ConfigError, match="already holds a run.*--resume"):
+    with pytest.raises(RunFolderError, match="already holds a finished run.*--resume"):
         train(load_config(None, tiny_overrides(out, "teacher", "resnet14", epochs=3)))
     with pytest.raises(ConfigError, match="model.num_classes is 5"):
         train(load_config(None, tiny_overrides(out, "few_classes", epochs=1, **{"model.num_classes": 5})))

@@ -6,13 +6,19 @@ distillation run.  Errors are ``ConfigError`` with one readable paragraph.
 """
 import dataclasses
 import difflib
+import math
 import os
 import typing
 
 import yaml
 
 from ats_ms.config import schema
+from ats_ms.config.arch_names import check_arch, check_padding
+from ats_ms.config.shipped import recipe_path, resolve_config_path
 from ats_ms.errors import ConfigError
+
+MAX_SEED = 2 ** 31 - 1   # MindSpore accepts seeds < 2**32; resumed segments add the global step to it
+MAX_EPOCHS = 100_000
 
 
 def _suggest(word, options):
@@ -40,13 +46,18 @@ def _coerce(value, annotation, where):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif annotation is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
+            number = float(value)
+        elif isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
+        if number is not None:
+            if not math.isfinite(number):
+                raise ConfigError(f"{where} is {value!r}, which is not a finite number; give a real value.")
+            return number
     elif annotation is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -98,7 +109,27 @@ def parse_override(text):
     return {parts[0]: {parts[1]: parsed}}
 
 
+def check_run_name(name, key="experiment.name"):
+    """A run name is one plain folder name inside experiment.output_dir: never a path that escapes it."""
+    text = str(name)
+    if not text.strip() or text in (".", "..") or "/" in text or "\\" in text or "\0" in text \
+            or os.path.isabs(text) or text != text.strip():
+        raise ConfigError(f"'{key}' is {text!r}, but a run name must be one plain folder name (no '/', not '.' or "
+                          "'..', no leading or trailing spaces); the run folder is <output_dir>/<name>. Use "
+                          "experiment.output_dir for the parent folder.")
+
+
 def _check_rules(cfg):
+    check_run_name(cfg.experiment.name)
+    if not 0 <= cfg.experiment.seed <= MAX_SEED:
+        raise ConfigError(f"'experiment.seed' must be between 0 and {MAX_SEED}, got {cfg.experiment.seed}.")
+    if cfg.schedule.epochs > MAX_EPOCHS:
+        raise ConfigError(f"'schedule.epochs' is {cfg.schedule.epochs:,}; more than {MAX_EPOCHS:,} epochs is surely a "
+                          "typo (the paper trains 240).")
+    check_arch(cfg.model.arch, "model.arch")
+    check_arch(cfg.teacher.arch, "teacher.arch")
+    check_padding(cfg.model.arch, cfg.model.padding, "model.padding")
+    check_padding(cfg.teacher.arch, cfg.teacher.padding, "teacher.padding")
     for dotted, allowed in schema.CHOICES.items():
         section, key = dotted.split(".")
         value = getattr(getattr(cfg, section), key)
@@ -143,31 +174,49 @@ def _check_rules(cfg):
                           "latest state.")
 
 
-RECIPE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                          "configs", "recipes")
+class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last silently)."""
 
 
-def recipe_path(name):
-    """A named recipe (``ats_paper``, ``demo``, ``kd_benchmark``) -> its YAML file."""
-    path = os.path.join(RECIPE_DIR, f"{name}.yaml")
-    if not os.path.isfile(path):
-        known = sorted(f[:-5] for f in os.listdir(RECIPE_DIR) if f.endswith(".yaml")) if os.path.isdir(RECIPE_DIR) else []
-        raise ConfigError(f"Unknown recipe '{name}'.{_suggest(name, known)} Recipes: {', '.join(known) or 'none found'}.")
-    return path
+def _mapping_without_duplicates(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(f"the key '{key}' appears twice in one mapping (lines {seen[key] + 1} and "
+                              f"{key_node.start_mark.line + 1}); YAML would silently keep only the second. "
+                              "Remove one of them.")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_yaml_file(path, what="Config file"):
+    """A YAML file's content; undecodable text, invalid YAML and duplicate keys are ``ConfigError``s."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} '{path}' is not UTF-8 text (byte {exc.start}: {exc.reason}). Save it as UTF-8.") \
+            from None
+    except ConfigError as exc:
+        raise ConfigError(f"{what} '{path}': {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} '{path}' cannot be read ({exc.strerror or exc}).") from None
 
 
 def _read_yaml(path, chain=()):
     """A config file's mapping with its ``base:`` files merged underneath (paths relative to the file)."""
-    if not os.path.isfile(path):
-        raise ConfigError(f"Config file '{path}' does not exist. Shipped configs live in the repository's "
-                          "configs/ folder (e.g. configs/quickstart/digits_student_ats.yaml).")
     if os.path.abspath(path) in chain:
         raise ConfigError(f"Config file '{path}' includes itself through 'base:'.")
-    with open(path, encoding="utf-8") as f:
-        try:
-            raw = yaml.safe_load(f) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"Config file '{path}' is not valid YAML: {exc}") from None
+    if not os.path.isfile(path):
+        raise ConfigError(f"Config file '{path}' (named as the base of '{chain[-1]}') does not exist." if chain
+                          else f"Config file '{path}' does not exist.")
+    raw = read_yaml_file(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}.")
     layers = []
@@ -188,7 +237,7 @@ def load_config(path=None, overrides=(), base=None, recipe=None):
         for source, raw in _read_yaml(recipe_path(recipe)):
             _merge(cfg, raw, source)
     if path:
-        for source, raw in _read_yaml(path):
+        for source, raw in _read_yaml(resolve_config_path(path)):
             _merge(cfg, raw, source)
     for text in overrides:
         _merge(cfg, parse_override(text), f"override '{text}'")

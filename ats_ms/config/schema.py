@@ -46,12 +46,16 @@ class ModelConfig:
     arch: str = "vgg8"
     num_classes: Optional[int] = None   # None = the dataset's class count
     checkpoint: Optional[str] = None    # optional initial weights for the trained network
+    # auto | symmetric | same.  "same": the model-zoo demo's ResNet padding (TensorFlow-style on stride-2
+    # convolutions); auto = what model.checkpoint records, else symmetric (the PyTorch references).
+    padding: str = "auto"
 
 
 @dataclass
 class TeacherConfig:
     arch: Optional[str] = None
     checkpoint: Optional[str] = None
+    padding: str = "auto"               # auto = what the teacher checkpoint records, else symmetric
 
 
 @dataclass
@@ -116,12 +120,15 @@ class LoggingConfig:
     log_interval: int = 50      # steps between progress lines
     eval_interval: int = 1      # epochs between student evaluations
     eval_teacher: bool = True   # evaluate the teacher once before training
+    tensorboard: bool = False   # also write the logged scalars as TensorBoard events (pip install -e ".[tensorboard]")
+    also_log_to: Optional[str] = None  # a second file that receives the train.log lines (the demo's --log_dir/--log_name)
 
 
 @dataclass
 class CheckpointConfig:
     resume: str = "none"        # none | auto | path to a train_state checkpoint
     save_state_every: int = 1   # epochs between full training-state saves
+    copy_last_to: Optional[str] = None  # also write the final weights here (the demo's <ckpt_dir>/<ckpt_name>)
 
 
 @dataclass
@@ -150,6 +157,8 @@ CHOICES = {
     "runtime.device_target": ("CPU", "GPU", "Ascend"),
     "runtime.mode": ("graph", "pynative"),
     "runtime.amp_level": ("auto", "O0", "O1", "O2", "O3"),
+    "model.padding": ("auto", "symmetric", "same"),
+    "teacher.padding": ("auto", "symmetric", "same"),
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
             "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",

@@ -13,6 +13,7 @@ from ats_ms.cli import run_cli
 from ats_ms.config import load_config
 from ats_ms.data.factory import create_dataset
 from ats_ms.data.throughput import pipeline_throughput
+from ats_ms.errors import ConfigError
 
 
 def main(argv=None):
@@ -26,6 +27,8 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("overrides", nargs="*", help="section.key=value")
     args = parser.parse_intermixed_args(argv)
+    if args.batches < 1:
+        raise ConfigError(f"--batches must be at least 1, got {args.batches}.")
     overrides = list(args.overrides)
     for key in ("name", "root", "format"):
         if getattr(args, key):

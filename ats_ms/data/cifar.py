@@ -5,6 +5,7 @@
 Everything that can be wrong with a data root is checked up front, so a user sees "this file is
 truncated" instead of a C++ traceback from the reader.
 """
+import io
 import os
 import pickle
 
@@ -86,12 +87,46 @@ def _check_binary_labels(files, name, limit):
                 break
 
 
+class _CifarUnpickler(pickle.Unpickler):
+    """Builds only what a CIFAR python batch holds: dicts, lists, strings/bytes, numbers and numpy arrays.
+
+    The python release of CIFAR is a pickle, and a plain ``pickle.load`` runs whatever code a crafted file
+    names.  Every global a pickle may import is checked against this allowlist; anything else (``os.system``,
+    ``subprocess``, ``builtins.eval`` ...) is refused before it can run."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is not something a CIFAR file contains")
+
+
+def restricted_load(data):
+    return _CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
+
+
 def _load_pickle(fpath):
     try:
         with open(fpath, "rb") as f:
-            return pickle.load(f, encoding="bytes")
+            data = f.read()
     except FileNotFoundError:
         raise DatasetError(f"CIFAR python file '{fpath}' is missing. Re-extract the official archive.") from None
+    except OSError as exc:
+        raise DatasetError(f"CIFAR python file '{fpath}' cannot be read ({exc.strerror or exc}).") from None
+    try:
+        return restricted_load(data)
+    except pickle.UnpicklingError as exc:
+        if "is not something a CIFAR file contains" in str(exc):
+            raise DatasetError(f"CIFAR python file '{fpath}' asks to run code ({exc}); it was refused and nothing was "
+                               "executed. This is not an official CIFAR file: delete it and re-download the "
+                               "archive.") from None
+        raise DatasetError(f"CIFAR python file '{fpath}' cannot be read (UnpicklingError: {exc}); it is truncated or "
+                           "corrupt. Re-download and re-extract the archive.") from None
     except Exception as exc:  # pylint: disable=broad-except  (pickle raises many types on corrupt input)
         raise DatasetError(f"CIFAR python file '{fpath}' cannot be read ({type(exc).__name__}: {exc}); it is "
                            "truncated or corrupt. Re-download and re-extract the archive.") from None

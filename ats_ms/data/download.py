@@ -49,7 +49,12 @@ def _fetch(url, dest, timeout=60):
 
 
 def _safe_extract(archive, dest):
-    with tarfile.open(archive, "r:*") as tar:
+    try:
+        tar = tarfile.open(archive, "r:*")  # pylint: disable=consider-using-with
+    except (tarfile.TarError, EOFError) as exc:
+        raise DatasetError(f"'{archive}' is not a tar archive ({exc}); the CIFAR releases are .tar.gz files. Delete "
+                           "it and check data.url (and data.md5, which matched this file).") from None
+    with tar:
         for member in tar.getmembers():
             target = os.path.realpath(os.path.join(dest, member.name))
             if not target.startswith(os.path.realpath(dest) + os.sep):

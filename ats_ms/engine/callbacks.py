@@ -1,54 +1,40 @@
-"""Callbacks that ``Model.train`` drives: progress lines, the NaN guard, evaluation, checkpoints,
-and a clean stop on Ctrl-C.
+"""Callbacks that ``Model.train`` drives: progress lines and the NaN guard, epoch ends (evaluation,
+checkpoints, metrics), and a clean stop on SIGINT / SIGTERM.
 
-They share one ``RunState`` so that a resumed run continues its step, epoch and best accuracy.
+Both work on a list of students (``Member``) that step together; an ordinary run is a list of one.
 """
 import math
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import mindspore as ms
 
-from ats_ms.engine import checkpoint as ckpt
-from ats_ms.engine import run_dir as rd
-from ats_ms.engine.evaluate import Evaluator
-from ats_ms.errors import TrainingDiverged
+from ats_ms import signals
 
 
-@dataclass
-class RunState:
-    steps_per_epoch: int
-    total_epochs: int
-    batch_size: int            # global batch (all ranks)
-    global_step: int = 0
-    best_top1: float = -1.0
-    best_epoch: int = 0
-    last_eval: dict = field(default_factory=dict)
-    images_seen: int = 0
-    train_seconds: float = 0.0
-    interrupted: bool = False
 
-    @property
-    def epochs_done(self):
-        return self.global_step // self.steps_per_epoch
+def _hms(seconds):
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
-    @property
-    def epoch_step(self):
-        return self.global_step % self.steps_per_epoch
+
+def _values(outputs):
+    return np.array([float(t.asnumpy()) for t in (outputs if isinstance(outputs, (tuple, list)) else [outputs])])
 
 
 class ProgressLogger(ms.train.Callback):
-    """Every step: stop on a non-finite loss.  Every ``interval`` steps: one progress line with the
-    mean of each loss term, the learning rate, images/s and the ETA."""
+    """Every step: each student's loss terms and correct count, and a stop (or, in a group, that student's
+    stop) on a non-finite loss.  Every ``interval`` steps: one progress line per student."""
 
-    def __init__(self, state, term_names, lrs, interval, logger):
+    def __init__(self, group, members, layout, lrs, interval, log, on_diverged):
         super().__init__()
-        self.state, self.names, self.lrs = state, term_names, lrs
-        self.interval, self.logger = interval, logger
-        self.sums = np.zeros(len(term_names))
+        self.group, self.members, self.layout, self.lrs = group, members, layout, lrs
+        self.interval, self.log, self.on_diverged = interval, log, on_diverged
+        self.sums = {m.index: np.zeros(len(layout.term_names[m.index])) for m in members}
         self.count = 0
         self.tick = None
         self.model_step = 0
@@ -66,132 +52,117 @@ class ProgressLogger(ms.train.Callback):
         args = run_context.original_args()
         advanced = max(1, args.cur_step_num - self.model_step)
         self.model_step = args.cur_step_num
-        outputs = args.net_outputs
-        values = np.array([float(t.asnumpy()) for t in (outputs if isinstance(outputs, (tuple, list)) else [outputs])])
-        s = self.state
-        if not np.all(np.isfinite(values)):
-            raise TrainingDiverged(
-                f"the loss became {values[0]} at epoch {s.epochs_done + 1}, step {s.global_step + 1} "
-                f"({', '.join(f'{n}={v:.4g}' for n, v in zip(self.names, values))}). Training stopped; the last "
-                "good checkpoints (last.ckpt, train_state.ckpt) are kept. Lower optim.lr, lengthen "
-                "schedule.warmup_epochs, or check the data and the teacher checkpoint.")
-        crossed_interval = (s.global_step + advanced) // self.interval > s.global_step // self.interval
-        s.global_step += advanced
-        s.images_seen += s.batch_size * advanced
-        self.sums += values * advanced
+        values = _values(args.net_outputs)
+        g = self.group
+        for m in self.members:
+            if not m.state.active:
+                continue
+            start, end = self.layout.term_slices[m.index]
+            terms = values[start:end]
+            if not np.all(np.isfinite(terms)):
+                self.on_diverged(m, terms, g.epochs_done + 1, g.global_step + 1)
+                continue
+            m.state.add_step(terms, values[self.layout.correct_index[m.index]], g.batch_size, advanced)
+            self.sums[m.index] += terms * advanced
+        crossed_interval = (g.global_step + advanced) // self.interval > g.global_step // self.interval
+        g.global_step += advanced
+        g.images_seen += g.batch_size * advanced
         self.count += advanced
-        if crossed_interval or s.epoch_step == 0:
-            elapsed = time.perf_counter() - self.tick
-            s.train_seconds += elapsed
-            ips = self.count * s.batch_size / elapsed if elapsed > 0 else float("nan")
-            remaining = s.total_epochs * s.steps_per_epoch - s.global_step
-            eta = remaining * elapsed / self.count
-            means = self.sums / self.count
-            lr = float(self.lrs[min(s.global_step - 1, len(self.lrs) - 1)])
-            epoch = s.epochs_done + (0 if s.epoch_step == 0 else 1)
-            step_in_epoch = s.epoch_step or s.steps_per_epoch
-            terms = " ".join(f"{n} {v:.4f}" for n, v in zip(self.names, means))
-            self.logger.info(f"epoch {epoch}/{s.total_epochs} step {step_in_epoch}/{s.steps_per_epoch} "
-                             f"{terms} lr {lr:.5f} {ips:.0f} img/s eta {_hms(eta)}")
-            self.sums[:] = 0
-            self.count = 0
-            self.tick = time.perf_counter()
+        if crossed_interval or g.epoch_step == 0:
+            self._line()
 
-
-def _hms(seconds):
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    def _line(self):
+        g = self.group
+        elapsed = time.perf_counter() - self.tick
+        g.train_seconds += elapsed
+        ips = self.count * g.batch_size / elapsed if elapsed > 0 else float("nan")
+        eta = (g.total_steps - g.global_step) * elapsed / self.count
+        lr = float(self.lrs[min(g.global_step - 1, len(self.lrs) - 1)])
+        epoch = g.epochs_done + (0 if g.epoch_step == 0 else 1)
+        position = f"epoch {epoch}/{g.total_epochs} step {g.epoch_step or g.steps_per_epoch}/{g.steps_per_epoch}"
+        for m in self.members:
+            if not m.state.active:
+                continue
+            means = self.sums[m.index] / self.count
+            terms = " ".join(f"{n} {v:.4f}" for n, v in zip(self.layout.term_names[m.index], means))
+            who = f"[{m.label}] " if len(self.members) > 1 else ""
+            self.log.info(f"{position} {who}{terms} lr {lr:.5f} {ips:.0f} img/s eta {_hms(eta)}", to=[m.index])
+            if m.scalars:
+                for name, value in zip(self.layout.term_names[m.index], means):
+                    m.scalars.add(f"train/{name}", value, g.global_step)
+                m.scalars.add("train/lr", lr, g.global_step)
+                m.scalars.add("train/images_per_s", ips, g.global_step)
+            self.sums[m.index][:] = 0
+        self.count = 0
+        self.tick = time.perf_counter()
 
 
 class EpochEnd(ms.train.Callback):
-    """At each epoch end: evaluate the student (every ``eval_interval`` epochs and at the last),
-    write metrics.jsonl, best.ckpt, last.ckpt and (every ``save_every`` epochs) train_state.ckpt.
-    Ctrl-C or SIGTERM is turned into a stop after the current step with the state saved.  With
+    """At each epoch end, for every student still training: evaluate (every ``eval_interval`` epochs and
+    at the last), then save the state (at ``save_state_every``, at the last epoch, and whenever the best
+    accuracy improves), best.ckpt, last.ckpt and the metrics line, in that order (see ``member_io``).
+    SIGINT / SIGTERM become a stop after the current step with every state saved.  With
     ``write_files=False`` (ranks other than 0) nothing is written."""
 
-    def __init__(self, state, train_step, student, eval_data, num_classes, cfg, run_dir, logger,
-                 meta, write_files=True, handle_signals=True, sync_stats=None):
+    def __init__(self, trainer, handle_signals=True, sync_stats=None):
         super().__init__()
-        self.state, self.train_step, self.student = state, train_step, student
-        self.eval_data, self.num_classes, self.cfg = eval_data, num_classes, cfg
-        self.run_dir, self.logger, self.meta, self.write_files = run_dir, logger, meta, write_files
-        self.evaluate = Evaluator(student, num_classes)
+        self.t = trainer
         self._own_signals = False
         self.handle_signals = handle_signals
         self.sync_stats = sync_stats  # BatchNormStatsSync under data parallelism
 
-    # -- Ctrl-C -----------------------------------------------------------------------------
-    def _on_interrupt(self, signum, frame):  # noqa: ARG002
-        self.state.interrupted = True
-        self.logger.info("Interrupt received: stopping after this step and saving the training state.")
+    # -- SIGINT / SIGTERM --------------------------------------------------------------------------
+    def _on_signal(self, signum, frame=None):  # noqa: ARG002
+        if self.t.group.interrupted_by is None:
+            self.t.group.interrupted_by = signum
+            self.t.log.info(f"{signal.Signals(signum).name} received: stopping after this step and saving the "
+                            "training state.")
 
     def on_train_begin(self, run_context):
         self._own_signals = self.handle_signals and threading.current_thread() is threading.main_thread()
+        if self._own_signals:
+            signals.set_listener(self._on_signal)  # SIGTERM (and converted SIGINT) via the CLI's watcher
 
     def _arm(self):
-        # While a graph runs, MindSpore's runtime swaps in its own SIGINT handler, which turns
-        # Ctrl-C into SIGTERM to the process.  So both signals mean "stop cleanly", which also makes
-        # a scheduler's SIGTERM (preemption) save the state.  Re-armed around every step because
-        # MindSpore's dataset engine registers handlers of its own.
+        # MindSpore's runtime and dataset engine install handlers of their own while a graph runs, so
+        # ours are re-armed around every step.  Both signals mean "stop cleanly": a scheduler's SIGTERM
+        # (preemption) saves the state like Ctrl-C does.
         if self._own_signals:
-            signal.signal(signal.SIGINT, self._on_interrupt)
-            signal.signal(signal.SIGTERM, self._on_interrupt)
+            signal.signal(signal.SIGINT, self._on_signal)
+            signal.signal(signal.SIGTERM, self._on_signal)
 
     def on_train_step_begin(self, run_context):
         self._arm()
 
     def on_train_end(self, run_context):
         if self._own_signals:
+            signals.set_listener(None)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def on_train_step_end(self, run_context):
         self._arm()
-        if self.state.interrupted:
-            self.save_state()
+        if self.t.group.interrupted_by is not None:
+            if self.t.group.epoch_step != 0:  # at an epoch boundary on_train_epoch_end saves it
+                for m in self.t.active_members():
+                    self.t.save_state(m)
             run_context.request_stop()
 
-    # -- epoch boundaries ---------------------------------------------------------------------
+    # -- epoch boundaries ---------------------------------------------------------------------------
     def on_train_epoch_begin(self, run_context):
-        self.train_step.loss_net.set_epoch(self.state.epochs_done + 1)
+        self.t.loss_net.set_epoch(self.t.group.epochs_done + 1)
 
     def on_train_epoch_end(self, run_context):
-        s, c = self.state, self.cfg
-        if s.epoch_step != 0:  # stopped mid-epoch (interrupt): nothing to close
+        g, cfg = self.t.group, self.t.base_cfg
+        if g.epoch_step != 0:  # stopped mid-epoch (interrupt): nothing to close
             return
-        epoch = s.epochs_done
-        last = epoch == s.total_epochs
+        epoch = g.epochs_done
+        last = epoch == g.total_epochs
         if self.sync_stats is not None:
             self.sync_stats()
-        if epoch % c.logging.eval_interval == 0 or last:
-            result = self.evaluate(self.eval_data)  # restores the student's training mode afterwards
-            result.pop("per_class")
-            s.last_eval = dict(result, epoch=epoch)
-            improved = result["top1"] > s.best_top1
-            if improved:
-                s.best_top1, s.best_epoch = result["top1"], epoch
-            self.logger.info(f"eval epoch {epoch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
-                             f"loss {result['loss']:.4f} ({result['count']} images)"
-                             f"{' best' if improved else ''} | best {s.best_top1:.2f} @ {s.best_epoch}")
-            if self.write_files:
-                rd.append_jsonl(rd.path(self.run_dir, "metrics.jsonl"),
-                                {"type": "eval", "epoch": epoch, "step": s.global_step, **result,
-                                 "best_top1": s.best_top1})
-                if improved:
-                    ckpt.save_weights(self.student, rd.path(self.run_dir, "best.ckpt"),
-                                      dict(self.meta, epoch=epoch, top1=float(result["top1"])))
-        if self.write_files:
-            ckpt.save_weights(self.student, rd.path(self.run_dir, "last.ckpt"), dict(self.meta, epoch=epoch))
-        if epoch % c.checkpoint.save_state_every == 0 or last:
-            self.save_state()
+        evaluate = epoch % cfg.logging.eval_interval == 0 or last
+        for m in self.t.active_members():
+            self.t.close_epoch(m, epoch, evaluate, save_state=epoch % cfg.checkpoint.save_state_every == 0 or last)
+        if g.interrupted_by is not None:
+            run_context.request_stop()
 
-    def save_state(self):
-        if not self.write_files:
-            return
-        s = self.state
-        meta = dict(self.meta, epoch=s.epochs_done, epoch_step=s.epoch_step, steps_done=s.global_step,
-                    best_top1=float(s.best_top1), best_epoch=s.best_epoch, seed=self.cfg.experiment.seed,
-                    images_seen=s.images_seen, train_seconds=float(s.train_seconds))
-        ckpt.atomic_save(ckpt.state_entries(self.train_step), rd.path(self.run_dir, rd.STATE), meta)

@@ -11,19 +11,16 @@ import os
 import mindspore as ms
 import numpy as np
 
+from ats_ms.engine.run_dir import guarded_write, write_atomic
 from ats_ms.errors import CheckpointError
 
 
-def atomic_save(entries, path, meta=None):
+def atomic_save(entries, path, meta=None, kept="the previous version of the file"):
     """``entries``: list of (name, Parameter/Tensor); ``meta``: small dict of scalars/strings."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    if not tmp.endswith(".ckpt"):
-        tmp += ".ckpt"
+    with guarded_write(path, kept):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     data = [{"name": name, "data": value} for name, value in entries]
-    ms.save_checkpoint(data, tmp, append_dict=dict(meta or {}))
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: ms.save_checkpoint(data, tmp, append_dict=dict(meta or {})), kept)
 
 
 def named_parameters(net):
@@ -118,30 +115,42 @@ def read_meta(path):
     return {k: _scalar(v) for k, v in params.items() if _is_meta(k)}, params
 
 
-def restore_state(train_step, params):
-    """Copy a training state (student + optimizer entries) into ``train_step`` by name."""
-    own = _state_params(train_step)
-    wanted = {k: v for k, v in params.items() if k in own}
-    needed = list(own)
-    absent = [k for k in needed if k not in wanted]
+LOSS_SCALE_ENTRIES = ("loss_scale", "loss_scale_clean_steps")
+
+
+def state_entries(train_step, student):
+    """The training state of one student, under the names a single-student run has always used:
+    ``student.<param>``, ``moments.student.<param>``, ``global_step`` and, under AMP, the loss scale.
+    The names do not depend on where the student sits in a multi-student network, so a state written by
+    a shared-teacher group resumes as a plain run and the other way round."""
+    optimizer = train_step.optimizer
+    index = {id(p): i for i, p in enumerate(optimizer.parameters)}
+    entries = []
+    for name, param in named_parameters(student):
+        entries.append(("student." + name, param))
+    for name, param in named_parameters(student):
+        if id(param) in index:
+            entries.append(("moments.student." + name, optimizer.moments[index[id(param)]]))
+    entries.append(("global_step", optimizer.global_step))
+    for name in LOSS_SCALE_ENTRIES:
+        for param in train_step.get_parameters():
+            if param.name == name:
+                entries.append((name, param))
+    return entries
+
+
+def restore_state(train_step, student, params, path="the training state"):
+    """Copy one student's saved state (see ``state_entries``) into ``train_step``.  A loss scale absent from
+    the file (a state written without AMP) keeps its initial value."""
+    own = dict(state_entries(train_step, student))
+    absent = [k for k in own if k not in params and k not in LOSS_SCALE_ENTRIES]
     if absent:
-        raise CheckpointError(f"The training state lacks {len(absent)} entries of this run (e.g. '{absent[0]}'): "
-                              "it was written by a different configuration. Resume with the same config, or "
-                              "start a new run.")
-    for k in needed:
-        if tuple(wanted[k].shape) != tuple(own[k].shape):
-            raise CheckpointError(f"The training state's '{k}' has shape {tuple(wanted[k].shape)}, this run's "
-                                  f"{tuple(own[k].shape)}: the config changed since it was written.")
-        own[k].set_data(ms.Tensor(np.asarray(wanted[k].asnumpy()), own[k].dtype))
-
-
-def _state_params(train_step):
-    """Student weights and statistics plus optimizer moments and step, keyed by the parameters' own
-    (unique) names; the frozen teacher and the learning-rate table (rebuilt from the config) are left
-    out."""
-    return {p.name: p for p in train_step.get_parameters()
-            if not p.name.startswith("teacher.") and p.name != "learning_rate"}
-
-
-def state_entries(train_step):
-    return list(_state_params(train_step).items())
+        raise CheckpointError(f"'{path}' lacks {len(absent)} entries of this run (e.g. '{absent[0]}'): it was written "
+                              "for another network. Resume with the config it was trained with, or start a new run.")
+    for k, param in own.items():
+        if k not in params:
+            continue
+        if tuple(params[k].shape) != tuple(param.shape):
+            raise CheckpointError(f"'{path}' holds '{k}' with shape {tuple(params[k].shape)}, this run's network "
+                                  f"{tuple(param.shape)}: it was written for another architecture or class count.")
+        param.set_data(ms.Tensor(np.asarray(params[k].asnumpy()), param.dtype))

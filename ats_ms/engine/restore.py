@@ -1,16 +1,55 @@
-"""Rebuild a trained network from a config and a checkpoint (for eval, export and analysis)."""
+"""Rebuild a trained network from a config and a checkpoint (for eval, export and analysis).
+
+The network is built the way the checkpoint was trained: its class count must agree with the config's
+(``model.num_classes``, else the dataset's), and its padding variant (the model-zoo demo's ResNets) is
+read from the checkpoint unless the config sets one.  A MindSpore checkpoint without ats_ms's metadata is
+read as the model-zoo demo wrote it (``ats_ms.interop.demo``).
+"""
+import mindspore as ms
+
 from ats_ms.engine import checkpoint as ckpt
-from ats_ms.models import create_model
+from ats_ms.errors import CheckpointError
+from ats_ms.interop import demo
+from ats_ms.models import create_model, padding_of
+
+KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "digits": 10}
+CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "linear.weight")
 
 
-def network_from_checkpoint(cfg, path, num_classes=None):
-    """``num_classes``: explicit, else the config's, else the count recorded in the checkpoint."""
+def _classes_in_file(meta, params):
+    if meta.get("num_classes"):
+        return int(meta["num_classes"])
+    for name, value in params.items():
+        if name.endswith(CLASSIFIERS) and len(value.shape) == 2:
+            return int(value.shape[0])
+    return None
+
+
+def network_from_checkpoint(cfg, path, num_classes=None, arch=None):
+    """``num_classes``: explicit, else the config's, else the dataset's; the checkpoint must agree."""
+    arch = arch or cfg.model.arch
     meta, params = ckpt.read_meta(path)
-    classes = num_classes or cfg.model.num_classes or int(meta.get("num_classes") or 0)
+    in_file = _classes_in_file(meta, params)
+    expected = num_classes or cfg.model.num_classes or KNOWN_CLASSES.get(cfg.data.name)
+    if expected and in_file and expected != in_file:
+        raise CheckpointError(f"The checkpoint '{path}' has a {in_file}-class classifier but the config expects "
+                              f"{expected} classes ({'model.num_classes' if cfg.model.num_classes else cfg.data.name}). "
+                              "Use the config the checkpoint was trained with (its run folder's config.yaml), or set "
+                              "model.num_classes to match.")
+    classes = expected or in_file
     if not classes:
         from ats_ms.data import get_source  # pylint: disable=import-outside-toplevel
         classes = get_source(cfg.data, "test").num_classes
-    net = create_model(cfg.model.arch, classes)
-    ckpt.load_weights(net, path, "checkpoint", cfg.model.arch, params=params)
+    from_demo = not demo.is_ats_checkpoint(meta)
+    if from_demo and cfg.model.padding == "auto":
+        padding = demo.demo_padding(arch)
+    else:
+        padding = padding_of(cfg.model.padding, meta)
+    net = create_model(arch, classes, padding=padding)
+    if from_demo:
+        arrays = demo.network_arrays(params)
+        demo.fill_missing_biases(arrays, net)
+        params = {k: ms.Tensor(v) for k, v in arrays.items()}
+    ckpt.load_weights(net, path, "checkpoint", arch, params=params)
     net.set_train(False)
     return net, classes

@@ -1,183 +1,552 @@
-"""One training run from a validated config: build, resume, ``Model.train``, summarise.
+"""Training runs from validated configs: inspect the folders, build, resume, ``Model.train``, summarise.
 
-The same path trains a teacher (``distill.method: none``) and distils a student from a frozen
-teacher; only the loss network differs (``ats_ms.distill.methods``).
+``train(cfg)`` trains one network: a teacher (``distill.method: none``) or a student distilled from a
+frozen teacher.  ``train_group(cfgs)`` trains several students of one teacher at once (configs that
+differ only in their ``distill`` section and run name): one teacher forward per batch, the same batches
+and the same initial weights for every student, and each student's own run folder, exactly as a plain
+run would write it.  A plain run is a group of one; both go through the same code.
+
+Order of work, so that bad input never touches a file: inspect every run folder (read only), build the
+datasets and networks and load the teacher and any saved state (everything that can fail on user input),
+and only then take each folder's lock and write.
 """
+import json
 import os
 import time
 
+import numpy as np
 import mindspore as ms
 
+from ats_ms.config import to_dict
 from ats_ms.data import create_dataset
-from ats_ms.distill.methods import build_loss_net
-from ats_ms.distill.cell import CachedDistillNet, LossScaledTrainStep, TrainStep
+from ats_ms.distill.cell import LossScaledTrainStep, TrainStep
 from ats_ms.distill.frozen import FrozenTeacher
+from ats_ms.distill.methods import build_loss_net
 from ats_ms.engine import checkpoint as ckpt
+from ats_ms.engine import member_io
 from ats_ms.engine import run_dir as rd
-from ats_ms.engine.callbacks import EpochEnd, ProgressLogger, RunState
-from ats_ms.engine.evaluate import evaluate
+from ats_ms.engine.callbacks import EpochEnd, ProgressLogger
+from ats_ms.engine.evaluate import Evaluator, evaluate
 from ats_ms.engine.optim import create_optimizer
+from ats_ms.engine.run_log import RunLog
+from ats_ms.engine.run_state import GroupState, Member, MemberState
 from ats_ms.engine.runtime import amp_level, setup_runtime
 from ats_ms.engine.schedule import create_scheduler
+from ats_ms.engine.setup_report import setup_lines
 from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.engine.teacher_cache import TeacherLogitCache
-from ats_ms.errors import ConfigError
-from ats_ms.models import count_params, create_model
+from ats_ms.engine.tensorboard import check_available, open_scalar_writer
+from ats_ms.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
+from ats_ms.interop import demo
+from ats_ms.models import count_params, create_model, padding_of
 
-
-def _resolve_resume(cfg, run_dir):
-    """Return the state file to resume from, or None for a fresh run (refusing to overwrite one)."""
-    state_file = rd.path(run_dir, rd.STATE)
-    mode = cfg.checkpoint.resume
-    if mode == "none":
-        if os.path.exists(state_file) or os.path.exists(rd.path(run_dir, "summary.json")):
-            raise ConfigError(f"Run directory '{run_dir}' already holds a run. Continue it with --resume "
-                              "(checkpoint.resume=auto), or choose another experiment.name / experiment.output_dir.")
-        return None
-    if mode == "auto":
-        return state_file if os.path.exists(state_file) else None
-    return mode
-
-
-def _build_networks(cfg, num_classes, logger):
-    student = create_model(cfg.model.arch, num_classes)
-    if cfg.model.checkpoint:
-        ckpt.load_weights(student, cfg.model.checkpoint, "initial weights (model.checkpoint)", cfg.model.arch)
-    teacher = None
-    if cfg.distill.method != "none":
-        net = create_model(cfg.teacher.arch, num_classes)
-        ckpt.load_weights(net, cfg.teacher.checkpoint, "teacher checkpoint", cfg.teacher.arch)
-        teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
-    level = amp_level(cfg.runtime)
-    if level != "O0":
-        ms.amp.auto_mixed_precision(student, level)
-        if teacher is not None:
-            ms.amp.auto_mixed_precision(teacher.net, level)
-    logger.info(f"student {cfg.model.arch}: {count_params(student):,} parameters"
-                + (f"; teacher {cfg.teacher.arch}: {count_params(teacher, False):,}" if teacher else ""))
-    return student, teacher
+GROUP_VARIABLE_SECTIONS = ("distill",)
+GROUP_IDENTITY_KEYS = (("experiment", "name"), ("checkpoint", "resume"))
 
 
 def train(cfg):
-    """Run (or resume) the configured training; returns the summary dict."""
-    runtime = setup_runtime(cfg.runtime)
-    run_dir = os.path.join(cfg.experiment.output_dir, cfg.experiment.name)
-    resume_from = _resolve_resume(cfg, run_dir)
-    logger = rd.setup_logger(run_dir, write_files=runtime.is_main)
-    ms.set_seed(cfg.experiment.seed)
-
-    shard = dict(num_shards=runtime.group_size, shard_id=runtime.rank)
-    # With cached teacher logits the training split is read once, in file order, to fill the cache.
-    cached = cfg.distill.method != "none" and cfg.distill.cache_teacher_logits
-    train_data, info = create_dataset(cfg.data, "train", seed=cfg.experiment.seed, ordered=cached, **shard)
-    test_data, test_info = create_dataset(cfg.data, "test")
-    num_classes = cfg.model.num_classes or info.num_classes
-    if info.num_classes > num_classes:
-        raise ConfigError(f"The dataset has {info.num_classes} classes but model.num_classes is {num_classes}: "
-                          f"labels would fall outside the classifier. Set model.num_classes={info.num_classes} "
-                          "or leave it empty to use the dataset's count.")
-    steps = info.num_samples // cfg.data.batch_size if cached else info.batches_per_epoch
-    if runtime.is_main:
-        rd.write_run_files(run_dir, cfg, info.class_names, {"device_target": cfg.runtime.device_target,
-                                                             "group_size": runtime.group_size})
-    student, teacher = _build_networks(cfg, num_classes, logger)
-    loss_net = build_loss_net(cfg.distill, student, teacher)
-    cache = None
-    if cached:
-        cache = TeacherLogitCache(train_data, loss_net.teacher, logger)
-        loss_net = CachedDistillNet(student, loss_net.loss)
-        train_data = None
-    global_batch = cfg.data.batch_size * runtime.group_size
-    base_lr = cfg.optim.lr * (global_batch / cfg.optim.base_batch_size if cfg.optim.lr_scaling == "linear" else 1.0)
-    lrs = create_scheduler(cfg.schedule, base_lr, steps)
-    optimizer = create_optimizer(cfg.optim, student.trainable_params(), lrs)
-    if amp_level(cfg.runtime) == "O0":
-        train_step = TrainStep(loss_net, optimizer, cfg.runtime.loss_scale)
-    else:
-        train_step = LossScaledTrainStep(loss_net, optimizer)
-
-    state = RunState(steps_per_epoch=steps, total_epochs=cfg.schedule.epochs,
-                     batch_size=global_batch)
-    if resume_from:
-        meta, params = ckpt.read_meta(resume_from)
-        ckpt.restore_state(train_step, params)
-        state.global_step = int(meta["steps_done"])
-        state.best_top1, state.best_epoch = float(meta.get("best_top1", -1)), int(meta.get("best_epoch", 0))
-        state.images_seen = int(meta.get("images_seen", 0))
-        state.train_seconds = float(meta.get("train_seconds", 0.0))
-        logger.info(f"resumed from {resume_from}: epoch {state.epochs_done}, step {state.global_step}, "
-                    f"best top1 {state.best_top1:.2f}")
-    elif teacher is not None and cfg.logging.eval_teacher and runtime.is_main:
-        _evaluate_teacher(cfg, teacher, test_data, num_classes, run_dir, logger)
-
-    meta = {"arch": cfg.model.arch, "num_classes": num_classes, "written_by_rank": runtime.rank}
-    term_names = loss_net.term_names
-    progress = ProgressLogger(state, term_names, lrs, cfg.logging.log_interval, logger)
-    # Under data parallelism a signal reaches the ranks at different steps; stopping them apart
-    # would hang the gradient all-reduce, so there a signal ends the job and the resume starts from
-    # the last epoch state.
-    epoch_end = EpochEnd(state, train_step, student, test_data, num_classes, cfg, run_dir, logger, meta,
-                         write_files=runtime.is_main, handle_signals=runtime.group_size == 1,
-                         sync_stats=BatchNormStatsSync(student, runtime.group_size) if runtime.group_size > 1 else None)
-    start = time.time()
-    logger.info(f"training {cfg.schedule.epochs} epochs x {steps} steps, batch {cfg.data.batch_size}"
-                f"{f' x {runtime.group_size} devices (rank {runtime.rank})' if runtime.group_size > 1 else ''}, "
-                f"lr {base_lr:g}, method {cfg.distill.method}, run dir {run_dir}")
-    while state.global_step < cfg.schedule.epochs * steps and not state.interrupted:
-        _train_segment(cfg, train_step, state, [progress, epoch_end], shard, train_data, cache)
-        train_data = None
-    if state.interrupted:
-        logger.info(f"stopped at epoch {state.epochs_done}, step {state.global_step}; resume with --resume")
-        return None
-    summary = _summary(cfg, state, run_dir, teacher is not None, test_info.num_samples, runtime.group_size,
-                       time.time() - start)
-    summary["student_checksum"] = ckpt.weights_checksum(student)
-    if runtime.is_main:
-        rd.write_json(rd.path(run_dir, "summary.json"), summary)
-    logger.info(f"rank {runtime.rank}: student parameter checksum {summary['student_checksum']} "
-                f"(trainable only {ckpt.weights_checksum(student, trainable_only=True)})")
-    logger.info(f"done: best top1 {state.best_top1:.2f} (epoch {state.best_epoch}), last top1 "
-                f"{summary['last_top1']:.2f}; {run_dir}")
-    return summary
+    """Run (or resume) one configured training; returns its summary dict."""
+    return train_group([cfg])[0]
 
 
-def _evaluate_teacher(cfg, teacher, test_data, num_classes, run_dir, logger):
-    """Once, before a distillation run: how good is the teacher the student learns from?"""
-    result = evaluate(teacher, test_data, num_classes)
-    result.pop("per_class")
-    logger.info(f"teacher {cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
-                f"({result['count']} images)")
-    rd.append_jsonl(rd.path(run_dir, "metrics.jsonl"), {"type": "teacher_eval", **result})
+def group_key(cfg):
+    """Configs with equal keys can train as one group (their students share the teacher's forward)."""
+    d = to_dict(cfg)
+    for section in GROUP_VARIABLE_SECTIONS:
+        d.pop(section)
+    for section, key in GROUP_IDENTITY_KEYS:
+        d[section].pop(key)
+    return json.dumps(d, sort_keys=True)
 
 
-def _summary(cfg, state, run_dir, distilled, test_images, devices, wall_time):
-    return {
-        "run_dir": run_dir, "arch": cfg.model.arch, "method": cfg.distill.method,
-        "teacher": cfg.teacher.arch if distilled else None,
-        "tau_target": cfg.distill.tau_target, "tau_wrong": cfg.distill.tau_wrong,
-        "best_top1": state.best_top1, "best_epoch": state.best_epoch,
-        "last_top1": state.last_eval.get("top1"), "last_top5": state.last_eval.get("top5"),
-        "epochs": cfg.schedule.epochs, "steps": state.global_step, "wall_time_s": round(wall_time, 2),
-        "train_images_per_s": round(state.images_seen / state.train_seconds, 1) if state.train_seconds else None,
-        "test_images": test_images, "devices": devices, "versions": rd.versions(),
-    }
+def train_group(cfgs, label_of=None):
+    """Train ``cfgs`` as one group; returns one summary per config (None for a student that diverged)."""
+    if len({group_key(c) for c in cfgs}) != 1:
+        raise ConfigError("The runs of one multi-student group may differ only in their 'distill' section and "
+                          "experiment.name; these differ elsewhere. Train them in separate groups.")
+    if len({os.path.join(c.experiment.output_dir, c.experiment.name) for c in cfgs}) != len(cfgs):
+        raise ConfigError("Two runs of one group have the same run folder; give each its own experiment.name.")
+    runtime = setup_runtime(cfgs[0].runtime)
+    members = [Member(i, c, os.path.join(c.experiment.output_dir, c.experiment.name),
+                      label=(label_of(c) if label_of else c.experiment.name)) for i, c in enumerate(cfgs)]
+    log = RunLog()
+    for m in members:
+        m.plan = rd.plan_run(m.run_dir, m.cfg, peer=not runtime.is_main)
+    for m in members:
+        if m.plan.kind == "complete":
+            m.summary = m.plan.summary
+            s = m.summary
+            log.info(f"{m.run_dir} is already complete: best top1 {s['best_top1']:.2f} (epoch {s.get('best_epoch')}), "
+                     f"last top1 {s['last_top1']:.2f} after {s['epochs']} epochs; nothing to do."
+                     if s.get("last_top1") is not None else f"{m.run_dir} is already complete; nothing to do.")
+    todo = [m for m in members if m.plan.kind != "complete"]
+    if todo:
+        trainer = _GroupTrainer(todo, runtime, log)
+        try:
+            trainer.run()
+        finally:
+            trainer.close()
+    return [m.summary for m in members]
 
 
-def _train_segment(cfg, train_step, state, callbacks, shard, data=None, cache=None):
-    """Train from the current position to the end, or, when resuming mid-epoch, to the end of that
-    epoch (its remaining steps only).  Each segment gets a fresh dataset and ``Model``: a dataset
-    object cannot be shared between ``Model`` instances."""
-    steps = state.steps_per_epoch
-    if cache is not None:
-        data = cache.dataset(cfg.data.batch_size, cfg.experiment.seed + state.global_step)
-    elif data is None:
-        data, _ = create_dataset(cfg.data, "train", seed=cfg.experiment.seed + state.global_step, **shard)
-    first_epoch = state.epochs_done
-    if state.epoch_step:
-        data = data.take(steps - state.epoch_step)
-        last_epoch = first_epoch + 1
-    else:
-        last_epoch = cfg.schedule.epochs
-    model = ms.train.Model(train_step)
-    model.train(last_epoch, data, callbacks=callbacks, dataset_sink_mode=cfg.runtime.dataset_sink_mode,
-                initial_epoch=first_epoch)
+class _GroupTrainer:
+    def __init__(self, members, runtime, log):
+        self.members, self.runtime, self.log = members, runtime, log
+        self.base_cfg = members[0].cfg
+        self.locked = []
+        self.group = None
+        self.build_notes = []
+
+    def active_members(self):
+        return [m for m in self.members if m.state.active]
+
+    # -- build (nothing written) ------------------------------------------------------------------------
+    def _build(self):
+        cfg, runtime = self.base_cfg, self.runtime
+        ms.set_seed(cfg.experiment.seed)
+        self.shard = dict(num_shards=runtime.group_size, shard_id=runtime.rank)
+        self.distilled = any(m.cfg.distill.method != "none" for m in self.members)
+        self.cached = self.distilled and any(m.cfg.distill.cache_teacher_logits for m in self.members)
+        # With cached teacher logits the training split is read once, in file order, to fill the cache.
+        self.train_data, self.info = create_dataset(cfg.data, "train", seed=cfg.experiment.seed, ordered=self.cached,
+                                                    **self.shard)
+        self.test_data, self.test_info = create_dataset(cfg.data, "test")
+        self.num_classes = cfg.model.num_classes or self.info.num_classes
+        if self.info.num_classes > self.num_classes:
+            raise ConfigError(f"The dataset has {self.info.num_classes} classes but model.num_classes is "
+                              f"{self.num_classes}: labels would fall outside the classifier. Set "
+                              f"model.num_classes={self.info.num_classes} or leave it empty to use the dataset's count.")
+        self.steps = self.info.num_samples // cfg.data.batch_size if self.cached else self.info.batches_per_epoch
+        self._build_networks()
+        global_batch = cfg.data.batch_size * runtime.group_size
+        self.base_lr = cfg.optim.lr * (global_batch / cfg.optim.base_batch_size
+                                       if cfg.optim.lr_scaling == "linear" else 1.0)
+        self.lrs = create_scheduler(cfg.schedule, self.base_lr, self.steps)
+        params = [p for m in self.members for p in m.student.trainable_params()]
+        self.optimizer = create_optimizer(cfg.optim, params, self.lrs)
+        if amp_level(cfg.runtime) == "O0":
+            self.train_step = TrainStep(self.loss_net, self.optimizer, cfg.runtime.loss_scale)
+        else:
+            self.train_step = LossScaledTrainStep(self.loss_net, self.optimizer)
+        self.group = GroupState(steps_per_epoch=self.steps, total_epochs=cfg.schedule.epochs, batch_size=global_batch)
+        for m in self.members:
+            m.state = MemberState(self.loss_net.layout.term_names[m.index])
+            m.evaluator = Evaluator(m.student, self.num_classes)
+
+    def _build_networks(self):
+        cfg = self.base_cfg
+        padding = self._student_padding()
+        first = create_model(cfg.model.arch, self.num_classes, padding=padding)
+        if cfg.model.checkpoint:
+            ckpt.load_weights(first, cfg.model.checkpoint, "initial weights (model.checkpoint)", cfg.model.arch)
+        students = [first]
+        for _ in self.members[1:]:  # every student of a group starts from the same weights
+            twin = create_model(cfg.model.arch, self.num_classes, padding=padding)
+            for (_, dst), (_, src) in zip(ckpt.named_parameters(twin), ckpt.named_parameters(first)):
+                dst.set_data(src.data.copy())
+            students.append(twin)
+        for m, student in zip(self.members, students):
+            m.student = student
+        self.teacher, self.teacher_sha256, self.teacher_padding = None, None, None
+        if self.distilled:
+            net = self._load_teacher()
+            self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
+            self.teacher_sha256 = rd.file_sha256(cfg.teacher.checkpoint)
+        level = amp_level(cfg.runtime)
+        if level != "O0":
+            for student in students:
+                ms.amp.auto_mixed_precision(student, level)
+            if self.teacher is not None:
+                ms.amp.auto_mixed_precision(self.teacher.net, level)
+        self.student_padding = padding
+        self.loss_net = build_loss_net([m.cfg.distill for m in self.members], students, self.teacher, cached=self.cached)
+
+    def _load_teacher(self):
+        """The teacher network with its weights.  A MindSpore checkpoint without ats_ms's metadata is the
+        model-zoo demo's: it is read as the demo built it (ResNet padding 'same', VGG without conv bias)."""
+        cfg = self.base_cfg
+        t_path = cfg.teacher.checkpoint
+        meta, params = ckpt.read_meta(t_path) if os.path.isfile(t_path) else ({}, None)
+        from_demo = params is not None and not demo.is_ats_checkpoint(meta)
+        if from_demo and cfg.teacher.padding == "auto":
+            self.teacher_padding = demo.demo_padding(cfg.teacher.arch)
+        else:
+            self.teacher_padding = padding_of(cfg.teacher.padding, meta)
+        net = create_model(cfg.teacher.arch, self.num_classes, padding=self.teacher_padding)
+        if from_demo:
+            arrays = demo.network_arrays(params)
+            filled = demo.fill_missing_biases(arrays, net)
+            params = {k: ms.Tensor(v) for k, v in arrays.items()}
+            self.build_notes.append(
+                f"teacher checkpoint {t_path} has no ats_ms metadata: read as a model-zoo demo checkpoint (padding "
+                f"{self.teacher_padding}{', zero conv biases added' if filled else ''}). Convert it once with "
+                f"'python -m ats_ms.convert --arch {cfg.teacher.arch} --input {t_path} --output teacher.ckpt' to "
+                "record this, or set teacher.padding to override.")
+        ckpt.load_weights(net, t_path, "teacher checkpoint", cfg.teacher.arch, params=params)
+        return net
+
+    def _student_padding(self):
+        cfg = self.base_cfg
+        meta = {}
+        if cfg.model.checkpoint and os.path.isfile(cfg.model.checkpoint):
+            meta, _ = ckpt.read_meta(cfg.model.checkpoint)
+        return padding_of(cfg.model.padding, meta)
+
+    # -- resume (nothing written) -----------------------------------------------------------------------
+    def _load_states(self):
+        for m in self.members:
+            self._check_copy_target(m)
+            check_available(m.cfg.logging)
+        resuming = [m for m in self.members if m.plan.kind == "resume"]
+        if not resuming:
+            return
+        if len(resuming) != len(self.members):
+            raise RunFolderError("Some runs of this group have saved states and others do not; a group trains in "
+                                 "lock step. Train them separately (the sweep splits such groups itself).")
+        steps = set()
+        for m in resuming:
+            meta, params = ckpt.read_meta(m.plan.state_path)
+            m.state_meta = meta
+            self._check_resume(m, meta)
+            ckpt.restore_state(self.train_step, m.student, params, m.plan.state_path)
+            m.state.load_meta(meta)
+            steps.add(int(meta["steps_done"]))
+        if len(steps) != 1:
+            raise RunFolderError(f"The runs of this group were saved at different steps ({sorted(steps)}); resume "
+                                 "them separately.")
+        meta = resuming[0].state_meta
+        g = self.group
+        g.global_step = int(meta["steps_done"])
+        g.images_seen = int(meta.get("images_seen", 0))
+        g.train_seconds = float(meta.get("train_seconds", 0.0))
+
+    def _check_resume(self, m, meta):
+        """Refuse a state whose experiment differs from the config; log harmless changes."""
+        saved = json.loads(meta["config_json"]) if meta.get("config_json") else rd.read_saved_config(
+            os.path.dirname(os.path.abspath(m.plan.state_path)))
+        diff = rd.config_differences(saved, to_dict(m.cfg))
+        blocking = list(diff.blocking)
+        if self.teacher_sha256 and meta.get("teacher_sha256") and meta["teacher_sha256"] != self.teacher_sha256:
+            blocking.append(f"teacher.checkpoint: the file's content differs from the teacher the state was "
+                            f"trained with ('{m.cfg.teacher.checkpoint}')")
+        saved_steps = int(meta.get("steps_per_epoch", self.steps))
+        if saved_steps != self.steps:
+            blocking.append(f"steps per epoch: {saved_steps} -> {self.steps} (the dataset size, batch size or "
+                            "number of devices changed)")
+        done = int(meta["steps_done"])
+        if diff.epochs is not None and not blocking:
+            old_epochs, new_epochs = diff.epochs
+            old_cfg_schedule = _schedule_with_epochs(m.cfg.schedule, old_epochs)
+            old_lrs = create_scheduler(old_cfg_schedule, self.base_lr, self.steps)
+            if new_epochs * self.steps < done:
+                blocking.append(f"schedule.epochs: {old_epochs} -> {new_epochs}, but {done} steps are already trained")
+            elif not np.array_equal(old_lrs[:done], self.lrs[:done]):
+                blocking.append(f"schedule.epochs: {old_epochs} -> {new_epochs} changes the learning rate of the steps "
+                                f"already trained (policy '{m.cfg.schedule.policy}' depends on the total length); "
+                                "only a step schedule can be lengthened")
+            else:
+                m.notes.append(f"schedule.epochs {old_epochs} -> {new_epochs}: the learning rate of the trained steps "
+                               "is unchanged, continuing to the new length")
+        if blocking:
+            raise RunFolderError(f"Cannot resume '{m.plan.state_path}' with this config: it changes what the saved "
+                                 f"state means: {'; '.join(blocking)}. Resume with the config the run was trained with "
+                                 f"({os.path.join(m.run_dir, rd.CONFIG)}), or start a new run under another "
+                                 "experiment.name.")
+        if diff.harmless:
+            m.notes.append("config changes since the state was saved (harmless): " + "; ".join(diff.harmless))
+
+    # -- writes begin ------------------------------------------------------------------------------------
+    def _open_folders(self):
+        """Take every folder's lock, re-check it under the lock, repair it and write the run files."""
+        main = self.runtime.is_main
+        for m in self.members:
+            if main:
+                m.lock = rd.RunLock(m.run_dir).acquire()
+                self.locked.append(m)
+                again = rd.plan_run(m.run_dir, m.cfg, check_lock=False)
+                if again.kind != m.plan.kind or again.state_path != m.plan.state_path:
+                    raise RunFolderError(f"Run folder '{m.run_dir}' changed while this run was starting "
+                                         f"({m.plan.kind} -> {again.kind}); start the command again.")
+                rd.remove_temp_files(m.run_dir)
+                self.log.add_file(m.index, rd.path(m.run_dir, rd.LOG))
+                if m.cfg.logging.also_log_to:
+                    os.makedirs(os.path.dirname(os.path.abspath(m.cfg.logging.also_log_to)), exist_ok=True)
+                    self.log.add_file(m.index, m.cfg.logging.also_log_to)
+            for note in m.plan.notes + m.notes:
+                self.log.info(f"{m.run_dir}: {note}", to=[m.index])
+            if not main:
+                continue
+            if m.plan.restart:
+                rd.write_text_atomic(rd.path(m.run_dir, rd.METRICS), "")
+            if m.plan.forked_from:
+                self._copy_fork_history(m)
+            if m.plan.kind == "resume":
+                member_io.repair(m, m.state_meta, self.base_meta(m), self.log)
+                self._set_aside_summary(m)
+            extra_env = {"device_target": m.cfg.runtime.device_target, "group_size": self.runtime.group_size,
+                         "teacher_sha256": self.teacher_sha256}
+            if m.plan.forked_from:
+                extra_env["forked_from"] = m.plan.forked_from
+            if len(self.members) > 1:
+                extra_env["shared_teacher_group"] = [x.run_dir for x in self.members]
+            rd.write_run_files(m.run_dir, m.cfg, self.info.class_names, extra_env)
+            m.scalars = open_scalar_writer(m.cfg.logging, m.run_dir)
+
+    def _set_aside_summary(self, m):
+        """Continuing a finished run to more epochs: its summary no longer describes the folder's run, so it
+        is kept under another name (report reads summary.json only) until the longer run writes its own."""
+        summary, _ = rd.read_summary(m.run_dir)
+        if summary is not None:
+            kept = rd.path(m.run_dir, f"summary-{summary['epochs']}epochs.json")
+            with rd.guarded_write(kept, "summary.json"):
+                os.replace(rd.path(m.run_dir, rd.SUMMARY), kept)
+            self.log.info(f"the {summary['epochs']}-epoch summary is kept as {kept}", to=[m.index])
+
+    def _copy_fork_history(self, m):
+        """A fork starts with the metrics of its origin up to the forked state, and its best.ckpt when that
+        is the state's best."""
+        origin = os.path.dirname(m.plan.forked_from)
+        step = int(m.state_meta["steps_done"])
+        src = rd.path(origin, rd.METRICS)
+        if os.path.exists(src):
+            with open(src, encoding="utf-8") as f:
+                rd.write_text_atomic(rd.path(m.run_dir, rd.METRICS), f.read())
+            rd.trim_metrics(m.run_dir, step)
+        best = rd.path(origin, rd.BEST)
+        meta = ckpt.read_meta(best)[0] if os.path.exists(best) else {}
+        if int(meta.get("step", -1)) == m.state.best_step and m.state.best_step:
+            ckpt.atomic_save(list(ckpt.read_checkpoint(best).items()), rd.path(m.run_dir, rd.BEST))
+        else:
+            m.state.best_top1, m.state.best_epoch, m.state.best_step = -1.0, 0, 0
+
+    def base_meta(self, m):
+        return {"arch": m.cfg.model.arch, "num_classes": self.num_classes, "padding": self.student_padding,
+                "written_by_rank": self.runtime.rank}
+
+    # -- the run ---------------------------------------------------------------------------------------
+    def run(self):
+        self._build()
+        self._load_states()
+        self._open_folders()
+        g, cfg = self.group, self.base_cfg
+        for note in self.build_notes:
+            self.log.info(note)
+        for line in setup_lines(self):
+            self.log.info(line)
+        fresh = all(m.plan.kind == "new" for m in self.members)
+        if fresh and self.teacher is not None and cfg.logging.eval_teacher and self.runtime.is_main:
+            self._evaluate_teacher()
+        elif not fresh:
+            m = self.members[0]
+            best = f", best top1 {m.state.best_top1:.2f}" if m.state.best_top1 >= 0 else ", not evaluated yet"
+            self.log.info(f"resumed from {m.plan.state_path}: epoch {g.epochs_done}, step {g.global_step}"
+                          + (best if len(self.members) == 1 else ""))
+        cache = TeacherLogitCache(self.train_data, self.teacher, self.log) if self.cached else None
+        train_data = None if self.cached else self.train_data
+        progress = ProgressLogger(g, self.members, self.loss_net.layout, self.lrs, cfg.logging.log_interval, self.log,
+                                  self._on_diverged)
+        # Under data parallelism a signal reaches the ranks at different steps; stopping them apart
+        # would hang the gradient all-reduce, so there a signal ends the job and the resume starts from
+        # the last epoch state.
+        sync = BatchNormStatsSync(self.loss_net.students, self.runtime.group_size) if self.runtime.group_size > 1 else None
+        epoch_end = EpochEnd(self, handle_signals=self.runtime.group_size == 1, sync_stats=sync)
+        start = time.time()
+        while not g.finished and g.interrupted_by is None:
+            self._train_segment([progress, epoch_end], train_data, cache)
+            train_data = None
+        if not g.finished:
+            raise Interrupted(g.interrupted_by, self._interrupt_message())
+        for m in self.active_members():
+            self._finish(m, time.time() - start)
+
+    def _train_segment(self, callbacks, data=None, cache=None):
+        """Train from the current position to the end, or, when resuming mid-epoch, to the end of that
+        epoch (its remaining steps only).  Each segment gets a fresh dataset and ``Model``: a dataset
+        object cannot be shared between ``Model`` instances."""
+        g, cfg = self.group, self.base_cfg
+        if cache is not None:
+            data = cache.dataset(cfg.data.batch_size, cfg.experiment.seed + g.global_step)
+        elif data is None:
+            data, _ = create_dataset(cfg.data, "train", seed=cfg.experiment.seed + g.global_step, **self.shard)
+        first_epoch = g.epochs_done
+        if g.epoch_step:
+            data = data.take(g.steps_per_epoch - g.epoch_step)
+            last_epoch = first_epoch + 1
+        else:
+            last_epoch = g.total_epochs
+        model = ms.train.Model(self.train_step)
+        model.train(last_epoch, data, callbacks=callbacks, dataset_sink_mode=cfg.runtime.dataset_sink_mode,
+                    initial_epoch=first_epoch)
+
+    def _evaluate_teacher(self):
+        """Once, before a distillation run: how good is the teacher the students learn from?"""
+        result = evaluate(self.teacher, self.test_data, self.num_classes)
+        result.pop("per_class")
+        self.log.info(f"teacher {self.base_cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
+                      f"({result['count']} images)")
+        for m in self.members:
+            member_io.append_metrics(m, {"type": "teacher_eval", **result})
+
+    # -- per student ---------------------------------------------------------------------------------------
+    def state_meta(self, m, record=None):
+        extra = {"seed": m.cfg.experiment.seed, "config_json": rd.state_config_json(m.cfg)}
+        if self.teacher_sha256:
+            extra["teacher_sha256"] = self.teacher_sha256
+        if record is not None:
+            extra["last_record_json"] = json.dumps(record)
+        return extra
+
+    def save_state(self, m, record=None):
+        if self.runtime.is_main:
+            member_io.save_state(m, self.group, self.train_step, self.base_meta(m), self.state_meta(m, record))
+
+    def close_epoch(self, m, epoch, evaluate_now, save_state):
+        g, s = self.group, m.state
+        record = {"type": "train", "epoch": epoch, "step": g.global_step, **s.train_record()}
+        improved = False
+        if evaluate_now:
+            result = m.evaluator(self.test_data)  # restores the student's training mode afterwards
+            result.pop("per_class")
+            improved = result["top1"] > s.best_top1
+            if improved:
+                s.best_top1, s.best_epoch, s.best_step = result["top1"], epoch, g.global_step
+            s.last_eval = dict(result, epoch=epoch)
+            record = dict(record, type="eval", **result, best_top1=s.best_top1)
+            train_acc = f" | train top1 {record['train_top1']:.2f}" if "train_top1" in record else ""
+            self.log.info(f"eval epoch {epoch}{' [' + m.label + ']' if len(self.members) > 1 else ''}: top1 "
+                          f"{result['top1']:.2f} top5 {result['top5']:.2f} loss {result['loss']:.4f} "
+                          f"({result['count']} images){' best' if improved else ''} | best {s.best_top1:.2f} @ "
+                          f"{s.best_epoch}{train_acc}", to=[m.index])
+        elif "train_top1" in record:
+            self.log.info(f"epoch {epoch}{' [' + m.label + ']' if len(self.members) > 1 else ''}: train top1 "
+                          f"{record['train_top1']:.2f}", to=[m.index])
+        s.reset_epoch()
+        if not self.runtime.is_main:
+            return
+        if save_state or improved or g.interrupted_by is not None:
+            self.save_state(m, record)
+        base = self.base_meta(m)
+        if improved:
+            member_io.save_weights(m, rd.BEST, base, epoch, g.global_step, top1=float(s.best_top1))
+        member_io.save_weights(m, rd.LAST, base, epoch, g.global_step)
+        member_io.append_metrics(m, record)
+        if m.scalars:
+            for key in ("top1", "top5", "loss"):
+                if key in record:
+                    m.scalars.add(f"test/{key}", record[key], g.global_step)
+            if "train_top1" in record:
+                m.scalars.add("train/top1_epoch", record["train_top1"], g.global_step)
+            m.scalars.flush()
+
+    def _on_diverged(self, m, terms, epoch, step):
+        names = m.state.term_names
+        detail = ", ".join(f"{n}={v:.4g}" for n, v in zip(names, terms))
+        message = (f"the loss became {terms[0]} at epoch {epoch}, step {step} ({detail}). Training stopped; the last "
+                   "good checkpoints (last.ckpt, train_state.ckpt) are kept. Lower optim.lr, lengthen "
+                   "schedule.warmup_epochs, or check the data and the teacher checkpoint.")
+        if len(self.members) == 1:
+            raise TrainingDiverged(message)
+        m.state.diverged = message
+        self._silence(m)
+        self.log.info(f"[{m.label}] diverged: {message} The other students go on.", to=None)
+        if not self.active_members():
+            raise TrainingDiverged("every student of the group diverged; " + message)
+
+    def _silence(self, m):
+        """A diverged student stops: its loss is masked out of the total and its weights and momentum are
+        zeroed, so its (now constant) forward pass stays finite and cannot disturb the others."""
+        self.loss_net.set_active(m.index, False)
+        index = {id(p): i for i, p in enumerate(self.optimizer.parameters)}
+        for name, param in ckpt.named_parameters(m.student):
+            value = np.ones if name.endswith("moving_variance") else np.zeros
+            param.set_data(ms.Tensor(value(param.shape, np.float32), param.dtype))
+            if id(param) in index:
+                moment = self.optimizer.moments[index[id(param)]]
+                moment.set_data(ms.Tensor(np.zeros(moment.shape, np.float32), moment.dtype))
+
+    def _finish(self, m, wall_time):
+        g, s = self.group, m.state
+        last = s.last_eval or {}
+        summary = {
+            "run_dir": m.run_dir, "arch": m.cfg.model.arch, "method": m.cfg.distill.method,
+            "teacher": m.cfg.teacher.arch if m.cfg.distill.method != "none" else None,
+            "tau_target": m.cfg.distill.tau_target, "tau_wrong": m.cfg.distill.tau_wrong,
+            "best_top1": s.best_top1, "best_epoch": s.best_epoch,
+            "last_top1": last.get("top1"), "last_top5": last.get("top5"),
+            "epochs": g.total_epochs, "steps": g.global_step, "wall_time_s": round(wall_time, 2),
+            "train_images_per_s": round(g.images_seen / g.train_seconds, 1) if g.train_seconds else None,
+            "test_images": self.test_info.num_samples, "devices": self.runtime.group_size,
+            "versions": rd.versions(), "student_checksum": ckpt.weights_checksum(m.student),
+        }
+        if len(self.members) > 1:
+            summary["shared_teacher_group"] = [x.run_dir for x in self.members]
+        train_epochs = _last_train_top1(m.run_dir) if self.runtime.is_main else None
+        if train_epochs is not None:
+            summary["last_train_top1"] = train_epochs
+        if self.runtime.is_main:
+            rd.write_json(rd.path(m.run_dir, rd.SUMMARY), summary)
+            if m.cfg.checkpoint.copy_last_to:
+                self._copy_last(m)
+        m.summary = summary
+        self.log.info(f"rank {self.runtime.rank}: student parameter checksum {summary['student_checksum']} "
+                      f"(trainable only {ckpt.weights_checksum(m.student, trainable_only=True)})", to=[m.index])
+        self.log.info(f"done: best top1 {s.best_top1:.2f} (epoch {s.best_epoch}), last top1 "
+                      f"{summary['last_top1']:.2f}; {m.run_dir}" if summary["last_top1"] is not None
+                      else f"done; {m.run_dir}", to=[m.index])
+
+    def _copy_last(self, m):
+        """``checkpoint.copy_last_to``: the final weights also at a path of the user's choosing (the demo's
+        ``<ckpt_dir>/<ckpt_name>``); checked before training by ``_check_copy_target``."""
+        target = m.cfg.checkpoint.copy_last_to
+        ckpt.save_weights(m.student, target, dict(self.base_meta(m), epoch=self.group.epochs_done,
+                                                  step=self.group.global_step, run_dir=os.path.abspath(m.run_dir)))
+        self.log.info(f"final weights also written to {target}", to=[m.index])
+
+    def _check_copy_target(self, m):
+        target = m.cfg.checkpoint.copy_last_to
+        if not target or not os.path.exists(target):
+            return
+        try:
+            owner = ckpt.read_meta(target)[0].get("run_dir")
+        except Exception:  # pylint: disable=broad-except
+            owner = None
+        if owner != os.path.abspath(m.run_dir):
+            raise RunFolderError(f"checkpoint.copy_last_to is '{target}', which already exists and was not written "
+                                 f"by this run ('{m.run_dir}'). ats_ms never overwrites a file it did not write: "
+                                 "move that file away or choose another name.")
+
+    def _interrupt_message(self):
+        g = self.group
+        if len(self.members) == 1:
+            cmd = f"python -m ats_ms.train --config {os.path.join(self.members[0].run_dir, rd.CONFIG)} --resume"
+        else:
+            cmd = "the same command again"
+        return (f"Stopped at epoch {g.epochs_done}, step {g.global_step} of {g.total_steps}; the training state is "
+                f"saved. Resume with: {cmd}")
+
+    def close(self):
+        for m in self.locked:
+            if m.scalars:
+                m.scalars.close()
+            m.lock.release()
+        self.log.close()
+
+
+def _schedule_with_epochs(schedule, epochs):
+    import dataclasses  # pylint: disable=import-outside-toplevel
+    return dataclasses.replace(schedule, epochs=epochs)
+
+
+def _last_train_top1(run_dir):
+    file_path = rd.path(run_dir, rd.METRICS)
+    value = None
+    if os.path.exists(file_path):
+        with open(file_path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if "train_top1" in record:
+                    value = record["train_top1"]
+    return value

@@ -53,11 +53,26 @@ def _factory(name):
                      "wrn_<depth>_<width> and resnext29_<C>x<W>d accept other sizes too.")
 
 
-def create_model(name, num_classes=100, **kwargs):
-    """Build a network by name; ``num_classes`` sets the classifier width."""
+def create_model(name, num_classes=100, padding="symmetric"):
+    """Build a network by name; ``num_classes`` sets the classifier width.  ``padding="same"`` (CIFAR
+    ResNets only) builds the model-zoo demo's variant."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    return _factory(name)(num_classes=num_classes, **kwargs)
+    factory = _factory(name)
+    if padding in (None, "symmetric"):
+        return factory(num_classes=num_classes)
+    if padding not in getattr(factory, "paddings", ()):
+        raise ValueError(f"padding '{padding}' is available for the CIFAR ResNets only, not '{name}'.")
+    return factory(num_classes=num_classes, padding=padding)
+
+
+def padding_of(configured, checkpoint_meta=None):
+    """The padding a network is built with: the configured one, or with "auto" the one its checkpoint
+    records (ats_ms writes it into every checkpoint), else symmetric."""
+    if configured and configured != "auto":
+        return configured
+    recorded = (checkpoint_meta or {}).get("padding")
+    return str(recorded) if recorded in ("symmetric", "same") else "symmetric"
 
 
 def count_params(net, trainable_only=True):
@@ -65,4 +80,4 @@ def count_params(net, trainable_only=True):
     return sum(int(p.size) for p in params)
 
 
-__all__ = ["create_model", "list_models", "count_params"]
+__all__ = ["create_model", "list_models", "count_params", "padding_of"]

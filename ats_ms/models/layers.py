@@ -11,8 +11,16 @@ BN_MOMENTUM = 0.9  # MindSpore convention: moving = momentum * moving + (1 - mom
 BN_EPS = 1e-5
 
 
-def conv(in_ch, out_ch, kernel_size, stride=1, padding=None, groups=1, bias=False):
-    """Conv2d with explicit symmetric padding (k // 2 unless given) and Kaiming fan_out init."""
+def conv(in_ch, out_ch, kernel_size, stride=1, padding=None, groups=1, bias=False, same=False):
+    """Conv2d with explicit symmetric padding (k // 2 unless given) and Kaiming fan_out init.
+
+    ``same=True`` pads like TensorFlow / MindSpore ``pad_mode="same"``, as the model-zoo demo's ResNet does:
+    a stride-2 3x3 convolution on an even-sized input then pads nothing above/left and one row/column
+    below/right, where symmetric padding pads one on every side (same output size, other values)."""
+    if same:
+        return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, pad_mode="same", group=groups, has_bias=bias,
+                         weight_init=HeNormal(mode="fan_out", nonlinearity="relu"),
+                         bias_init=Zero() if bias else None)
     if padding is None:
         padding = kernel_size // 2
     return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride,
@@ -26,9 +34,9 @@ def bn(channels):
     return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
 
 
-def conv_bn(in_ch, out_ch, kernel_size, stride=1, groups=1):
+def conv_bn(in_ch, out_ch, kernel_size, stride=1, groups=1, same=False):
     """Conv (no bias) followed by BatchNorm, as an ordered pair named ``0`` and ``1``."""
-    return nn.SequentialCell([conv(in_ch, out_ch, kernel_size, stride, groups=groups), bn(out_ch)])
+    return nn.SequentialCell([conv(in_ch, out_ch, kernel_size, stride, groups=groups, same=same), bn(out_ch)])
 
 
 def dense(in_features, out_features, normal_std=None):

@@ -1,0 +1,60 @@
+"""Writing one student's files, in the order that keeps its folder consistent after any crash.
+
+At an epoch end the training state is saved *before* the files derived from it (best.ckpt, last.ckpt,
+the metrics line), and it is saved whenever the best accuracy improves, so best.ckpt is never ahead of
+a state.  On resume ``repair`` brings the derived files in line with the state: metrics of epochs that
+will be trained again are dropped, a metrics line the state knows but the file lacks is added, and
+best/last checkpoints that disagree with the state are rewritten from it.  Every evaluation therefore
+appears exactly once and every checkpoint belongs to the timeline the run continues.
+"""
+import json
+import os
+
+from ats_ms.engine import checkpoint as ckpt
+from ats_ms.engine import run_dir as rd
+
+
+def save_state(member, group, train_step, base_meta, extra_meta):
+    s = member.state
+    meta = dict(base_meta, **extra_meta, **s.to_meta(), epoch=group.epochs_done, epoch_step=group.epoch_step,
+                steps_done=group.global_step, steps_per_epoch=group.steps_per_epoch,
+                images_seen=group.images_seen, train_seconds=float(group.train_seconds))
+    ckpt.atomic_save(ckpt.state_entries(train_step, member.student), rd.path(member.run_dir, rd.STATE), meta,
+                     kept=f"the previous training state of '{member.run_dir}'")
+
+
+def save_weights(member, name, base_meta, epoch, step, **extra):
+    ckpt.save_weights(member.student, rd.path(member.run_dir, name), dict(base_meta, epoch=epoch, step=step, **extra))
+
+
+def append_metrics(member, record):
+    rd.append_jsonl(rd.path(member.run_dir, rd.METRICS), record)
+
+
+def _saved_step(file_path):
+    if not os.path.exists(file_path):
+        return None
+    try:
+        meta, _ = ckpt.read_meta(file_path)
+    except Exception:  # pylint: disable=broad-except  (a torn or foreign file is simply rewritten)
+        return None
+    return int(meta["step"]) if "step" in meta else None
+
+
+def repair(member, state_meta, base_meta, log):
+    """Bring metrics.jsonl, best.ckpt and last.ckpt in line with the resumed state (see module doc)."""
+    run_dir, step = member.run_dir, int(state_meta["steps_done"])
+    at_boundary = int(state_meta.get("epoch_step", 0)) == 0
+    records = rd.trim_metrics(run_dir, step)
+    last_record = json.loads(state_meta.get("last_record_json") or "{}")
+    if at_boundary and last_record and not any(int(r.get("step", -1)) == step for r in records):
+        append_metrics(member, last_record)
+        log.info(f"metrics.jsonl lacked the saved state's epoch {last_record.get('epoch')}: added it", to=[member.index])
+    epoch = int(state_meta.get("epoch", 0))
+    best_step = int(state_meta.get("best_step", -1))
+    if best_step == step and _saved_step(rd.path(run_dir, rd.BEST)) != step:
+        save_weights(member, rd.BEST, base_meta, epoch, step, top1=float(state_meta.get("best_top1", -1)))
+        log.info("best.ckpt did not match the saved state: rewritten from it", to=[member.index])
+    if at_boundary and step > 0 and _saved_step(rd.path(run_dir, rd.LAST)) != step:
+        save_weights(member, rd.LAST, base_meta, epoch, step)
+        log.info("last.ckpt did not match the saved state: rewritten from it", to=[member.index])

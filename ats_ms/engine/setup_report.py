@@ -1,0 +1,63 @@
+"""The block printed before training starts: the resolved setup in a dozen lines, so that a wrong
+override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
+from ats_ms.engine.runtime import amp_level
+from ats_ms.models import count_params
+
+
+def _method(d):
+    if d.method == "none":
+        return "none (cross-entropy only)"
+    if d.method in ("ts", "kd", "ats"):
+        form = "KL" if d.form == "kl" else "soft CE"
+        text = (f"{d.method}: tau_target {d.tau_target:g}, tau_wrong {d.tau_wrong:g}, tau_student {d.tau_student:g}; "
+                f"loss {d.ce_weight:g} CE + {d.kd_weight:g} x tau_s^2 x {form}")
+        extras = [k for k in ("keep_target_top", "logit_standardize") if getattr(d, k)]
+        return text + (f" ({', '.join(extras)})" if extras else "")
+    if d.method == "isats":
+        return (f"isats: tau_target {d.tau_target:g}, tau_wrong searched in [{d.isats_tau_min:g}, {d.tau_target:g}] "
+                f"({d.isats_candidates} candidates); loss {d.ce_weight:g} CE + {d.kd_weight:g} KD")
+    return (f"dkd: alpha {d.dkd_alpha:g}, beta {d.dkd_beta:g}, T {d.dkd_temperature:g}, warm-up "
+            f"{d.dkd_warmup_epochs:g} epochs; CE weight {d.ce_weight:g}")
+
+
+def _schedule(s, steps):
+    warm = f"{s.warmup_epochs:g}-epoch linear warm-up" if s.warmup_epochs else "no warm-up"
+    if s.policy == "step":
+        shape = f"x{s.gamma:g} at epochs {list(s.milestones)}" if s.milestones else "constant"
+    elif s.policy == "cosine":
+        shape = f"cosine to {s.min_lr:g}"
+    else:
+        shape = f"poly (power {s.power:g}) to {s.min_lr:g}"
+    return f"{warm}, then {shape}; {s.epochs} epochs x {steps} steps = {s.epochs * steps:,} steps"
+
+
+def setup_lines(t):
+    """``t``: the group trainer after its build (datasets, networks, optimizer)."""
+    cfg, info, test = t.base_cfg, t.info, t.test_info
+    students = t.members
+    d = cfg.data
+    lines = ["setup:"]
+    lines.append(f"  data      {info.name} from {info.location}: train {info.num_samples:,} images "
+                 f"({t.steps} steps of {d.batch_size}{' per device' if t.runtime.group_size > 1 else ''}), "
+                 f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}")
+    student = students[0].student
+    lines.append(f"  student   {cfg.model.arch} ({count_params(student):,} parameters, padding {t.student_padding})"
+                 + (f" x {len(students)} (same initial weights, same batches)" if len(students) > 1 else ""))
+    if t.teacher is not None:
+        lines.append(f"  teacher   {cfg.teacher.arch} ({count_params(t.teacher, False):,} parameters) from "
+                     f"{cfg.teacher.checkpoint}; frozen, BatchNorm {'folded' if t.teacher.folded else 'kept'}"
+                     + (", logits cached" if t.cached else ""))
+    for m in students:
+        who = f"method [{m.label}]" if len(students) > 1 else "method"
+        lines.append(f"  {who:<9} {_method(m.cfg.distill)}")
+    o = cfg.optim
+    lines.append(f"  optimizer {o.name} lr {t.base_lr:g} (global batch {t.group.batch_size}), momentum {o.momentum:g}, "
+                 f"weight decay {o.weight_decay:g}{', nesterov' if o.nesterov else ''}")
+    lines.append(f"  schedule  {_schedule(cfg.schedule, t.steps)}")
+    r = cfg.runtime
+    ranks = f" (this is rank {t.runtime.rank})" if t.runtime.group_size > 1 else ""
+    lines.append(f"  device    {r.device_target}, {r.mode} mode, AMP {amp_level(r)}, "
+                 f"{t.runtime.group_size} device(s){ranks}, seed {cfg.experiment.seed}")
+    for m in students:
+        lines.append(f"  run       {m.run_dir}" + (f" ({m.plan.kind})" if m.plan.kind != "new" else ""))
+    return lines
