@@ -8,10 +8,15 @@ from ats_ms import signals
 from ats_ms.errors import AtsError, Interrupted
 
 
+def paragraph(text):
+    """Wrapped for a terminal, but never inside a path or a word (paths hold hyphens)."""
+    return textwrap.fill(text, width=100, break_on_hyphens=False, break_long_words=False)
+
+
 def error_paragraph(exc):
     kind = type(exc).__name__.replace("Error", " error").replace("TrainingDiverged", "Training diverged")
     kind = kind.replace("RunFolder error", "Run folder error")
-    return textwrap.fill(f"ats_ms: {kind}: {exc}", width=100)
+    return paragraph(f"ats_ms: {kind}: {exc}")
 
 
 def run_cli(main, argv=None):
@@ -24,7 +29,8 @@ def run_cli(main, argv=None):
         print("\n" + error_paragraph(exc) + "\n", file=sys.stderr)
         return 2
     except Interrupted as exc:
-        print("\n" + textwrap.fill(f"ats_ms: {exc}", width=100) + "\n", file=sys.stderr)
+        command = f"\n    {exc.command}" if exc.command else ""
+        print("\n" + paragraph(f"ats_ms: {exc}") + command + "\n", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("\nats_ms: interrupted (Ctrl-C).", file=sys.stderr)

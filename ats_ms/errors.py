@@ -31,9 +31,10 @@ class Interrupted(Exception):
     message and exits with the shell's convention for that signal (130 for SIGINT, 143 for SIGTERM),
     so schedulers and shell loops can tell an interrupted run from a finished one."""
 
-    def __init__(self, signum, message):
+    def __init__(self, signum, message, command=None):
         super().__init__(message)
         self.signum = int(signum)
+        self.command = command  # the command that continues the work, printed on a line of its own
 
     @property
     def exit_code(self):

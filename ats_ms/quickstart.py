@@ -60,7 +60,7 @@ def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
             command = " ".join(shlex.quote(a) for a in ["python", "-m", "ats_ms.train", "--quickstart",
                                                          "--quickstart-dir", root] + list(overrides))
             raise Interrupted(exc.signum, f"Quick start stopped during its '{label}' run; the finished runs and that "
-                                          f"run's state are kept. Continue it with: {command}") from None
+                                          "run's state are kept. Continue it with:", command) from None
         if label == "teacher":
             teacher_ckpt = os.path.join(root, label, "best.ckpt")
     table = comparison_table(summaries, configs)

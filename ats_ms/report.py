@@ -178,14 +178,20 @@ def read_curves(run_folder):
     return curves
 
 
-def plot_curves(run_folders, path, title=None):
-    """One line per setting (seeds of a setting: mean and min-max band); returns ``path``."""
-    plt = _pyplot("curves plot")
+def curve_settings(run_folders):
+    """{setting label: [curves of each run (seed)]} for the runs that have metrics."""
     settings = defaultdict(list)
     for folder in run_folders:
         cfg = _config_of(folder)
         if cfg is not None and os.path.exists(rd.path(folder, rd.METRICS)):
             settings[run_label(cfg)].append(read_curves(folder))
+    return dict(settings)
+
+
+def plot_curves(run_folders, path, title=None):
+    """One line per setting (seeds of a setting: mean and min-max band); returns ``path``."""
+    plt = _pyplot("curves plot")
+    settings = curve_settings(run_folders)
     if not settings:
         raise AtsError("No run with a metrics.jsonl to draw curves from.")
     panels = (("test", "test top-1 %"), ("train_top1", "training top-1 %"), ("train_loss", "training loss"))

@@ -14,6 +14,7 @@ from conftest import REPO
 
 SCRIPT = os.path.join(REPO, "run_train.sh")
 CONFIG = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
+WHOLE_SPLIT = ["data.train_samples=null", "data.batch_size=64"]  # the quick-start students use 100 images
 
 
 def _launch(*args, timeout=300):
@@ -27,11 +28,11 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     teacher = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_teacher.yaml"), "--device", "CPU",
                       "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1")
     assert teacher.returncode == 0, teacher.stdout[-2000:] + teacher.stderr[-2000:]
-    teacher_ckpt = os.path.join(out, "teacher_resnet32", "best.ckpt")
+    teacher_ckpt = os.path.join(out, "teacher_resnet14", "best.ckpt")
     proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
                    "--devices", "2", "--master-port", "8129", "--", f"experiment.output_dir={out}",
                    "schedule.epochs=2", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
-                   "optim.lr_scaling=linear", "optim.base_batch_size=64")
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64", *WHOLE_SPLIT)
     run = os.path.join(out, "student_resnet8_ats")
     logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -56,7 +57,7 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
                    "--devices", "2", "--master-port", "8131", "--", f"experiment.output_dir={out}",
                    "schedule.epochs=3", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
-                   "optim.lr_scaling=linear", "optim.base_batch_size=64", "checkpoint.resume=auto")
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64", "checkpoint.resume=auto", *WHOLE_SPLIT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     for text in logs.values():

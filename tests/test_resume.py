@@ -60,7 +60,8 @@ def test_ctrl_c_saves_mid_epoch_state_and_resume_finishes(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out  # interrupted is not finished: 128 + SIGINT
-    assert "Stopped at epoch" in out and "--resume" in out and "Traceback" not in out
+    assert "Stopped at epoch" in out and "Traceback" not in out
+    assert f"Resume with:\n    python -m ats_ms.train --config {run}/config.yaml --resume" in out
     meta, _ = read_meta(os.path.join(run, "train_state.ckpt"))
     assert int(meta["epoch"]) == 0 and 3 <= int(meta["epoch_step"]) < STEPS_PER_EPOCH
     assert not os.path.exists(os.path.join(run, "summary.json"))

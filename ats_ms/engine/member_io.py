@@ -42,7 +42,8 @@ def _saved_step(file_path):
 
 
 def repair(member, state_meta, base_meta, log):
-    """Bring metrics.jsonl, best.ckpt and last.ckpt in line with the resumed state (see module doc)."""
+    """Bring metrics.jsonl, best.ckpt and last.ckpt in line with the resumed state (see module doc).
+    ``member.state`` has already been loaded from ``state_meta``."""
     run_dir, step = member.run_dir, int(state_meta["steps_done"])
     at_boundary = int(state_meta.get("epoch_step", 0)) == 0
     records = rd.trim_metrics(run_dir, step)
@@ -51,9 +52,8 @@ def repair(member, state_meta, base_meta, log):
         append_metrics(member, last_record)
         log.info(f"metrics.jsonl lacked the saved state's epoch {last_record.get('epoch')}: added it", to=[member.index])
     epoch = int(state_meta.get("epoch", 0))
-    best_step = int(state_meta.get("best_step", -1))
-    if best_step == step and _saved_step(rd.path(run_dir, rd.BEST)) != step:
-        save_weights(member, rd.BEST, base_meta, epoch, step, top1=float(state_meta.get("best_top1", -1)))
+    if member.state.best_step == step and _saved_step(rd.path(run_dir, rd.BEST)) != step:
+        save_weights(member, rd.BEST, base_meta, epoch, step, top1=float(member.state.best_top1))
         log.info("best.ckpt did not match the saved state: rewritten from it", to=[member.index])
     if at_boundary and step > 0 and _saved_step(rd.path(run_dir, rd.LAST)) != step:
         save_weights(member, rd.LAST, base_meta, epoch, step)

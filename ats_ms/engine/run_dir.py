@@ -97,14 +97,20 @@ def guarded_write(final_path, kept="the files written before it"):
 def write_atomic(final_path, write_tmp, kept="the existing files"):
     """``write_tmp(tmp_path)`` writes the content; it is renamed into place only when complete."""
     folder = os.path.dirname(os.path.abspath(final_path))
-    tmp = os.path.join(folder, f"{TEMP_MARK}{os.getpid()}-{os.path.basename(final_path)}")
+    prefix = f"{TEMP_MARK}{os.getpid()}-"
+    tmp = os.path.join(folder, prefix + os.path.basename(final_path))
     with guarded_write(final_path, kept):
         try:
             write_tmp(tmp)
             os.replace(tmp, final_path)
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+            # the writer may have made temporary files of its own from our name (MindSpore writes
+            # '<name>.tmp' before renaming it to '<name>.ckpt')
+            stem = os.path.splitext(os.path.basename(final_path))[0]
+            for name in os.listdir(folder):
+                if name.startswith(prefix + stem):
+                    with contextlib.suppress(OSError):
+                        os.remove(os.path.join(folder, name))
             raise
 
 

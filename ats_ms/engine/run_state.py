@@ -80,16 +80,19 @@ class MemberState:
         self.epoch_correct, self.epoch_images, self.epoch_steps = 0.0, 0, 0
 
     def to_meta(self):
+        # numbers also go into JSON: MindSpore stores float metadata as float32, the JSON keeps them exact
         return {"best_top1": float(self.best_top1), "best_epoch": int(self.best_epoch), "best_step": int(self.best_step),
+                "best_json": json.dumps({"top1": self.best_top1, "epoch": self.best_epoch, "step": self.best_step}),
                 "last_eval_json": json.dumps(self.last_eval),
                 "epoch_train_json": json.dumps({"sums": [float(v) for v in self.epoch_sums],
                                                 "correct": self.epoch_correct, "images": self.epoch_images,
                                                 "steps": self.epoch_steps})}
 
     def load_meta(self, meta):
-        self.best_top1 = float(meta.get("best_top1", -1))
-        self.best_epoch = int(meta.get("best_epoch", 0))
-        self.best_step = int(meta.get("best_step", 0))
+        best = json.loads(meta.get("best_json") or "{}")
+        self.best_top1 = float(best.get("top1", meta.get("best_top1", -1)))
+        self.best_epoch = int(best.get("epoch", meta.get("best_epoch", 0)))
+        self.best_step = int(best.get("step", meta.get("best_step", 0)))
         self.last_eval = json.loads(meta.get("last_eval_json") or "{}")
         epoch = json.loads(meta.get("epoch_train_json") or "{}")
         if epoch and len(epoch.get("sums", [])) == len(self.term_names):

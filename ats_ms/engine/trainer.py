@@ -12,6 +12,8 @@ and only then take each folder's lock and write.
 """
 import json
 import os
+import shlex
+import shutil
 import time
 
 import numpy as np
@@ -315,7 +317,7 @@ class _GroupTrainer:
         best = rd.path(origin, rd.BEST)
         meta = ckpt.read_meta(best)[0] if os.path.exists(best) else {}
         if int(meta.get("step", -1)) == m.state.best_step and m.state.best_step:
-            ckpt.atomic_save(list(ckpt.read_checkpoint(best).items()), rd.path(m.run_dir, rd.BEST))
+            rd.write_atomic(rd.path(m.run_dir, rd.BEST), lambda tmp: shutil.copyfile(best, tmp))
         else:
             m.state.best_top1, m.state.best_epoch, m.state.best_step = -1.0, 0, 0
 
@@ -355,7 +357,7 @@ class _GroupTrainer:
             self._train_segment([progress, epoch_end], train_data, cache)
             train_data = None
         if not g.finished:
-            raise Interrupted(g.interrupted_by, self._interrupt_message())
+            raise Interrupted(g.interrupted_by, *self._interrupt_message())
         for m in self.active_members():
             self._finish(m, time.time() - start)
 
@@ -516,13 +518,13 @@ class _GroupTrainer:
                                  "move that file away or choose another name.")
 
     def _interrupt_message(self):
+        """(message, command that continues the run or None)."""
         g = self.group
-        if len(self.members) == 1:
-            cmd = f"python -m ats_ms.train --config {os.path.join(self.members[0].run_dir, rd.CONFIG)} --resume"
-        else:
-            cmd = "the same command again"
-        return (f"Stopped at epoch {g.epochs_done}, step {g.global_step} of {g.total_steps}; the training state is "
-                f"saved. Resume with: {cmd}")
+        text = f"Stopped at epoch {g.epochs_done}, step {g.global_step} of {g.total_steps}; the training state is saved."
+        if len(self.members) > 1:
+            return text + " Run the same command again to continue.", None
+        config = shlex.quote(os.path.join(self.members[0].run_dir, rd.CONFIG))
+        return text + " Resume with:", f"python -m ats_ms.train --config {config} --resume"
 
     def close(self):
         for m in self.locked:

@@ -1,0 +1,249 @@
+"""Every command given bad input: exit code 2, one paragraph naming the problem, no traceback, and no
+change to an existing run folder (byte for byte) or to anything else on disk.
+
+Commands run in-process through the same ``run_cli`` wrapper as the command line (an exception that
+escapes it fails the test); ``run_train.sh`` runs as a subprocess.
+"""
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from ats_ms import analyze, chain, convert, eval as eval_cmd, export, report, sweep, train
+from ats_ms.cli import run_cli
+from ats_ms.config import load_config
+from ats_ms.data import __main__ as data_cmd
+from ats_ms.engine.trainer import train as train_run
+from conftest import REPO
+from train_helpers import tiny_overrides
+
+TINY = ["data.train_samples=128", "data.test_samples=64"]
+
+
+def _snapshot(folder):
+    """Every file under ``folder`` (names and content hashes): byte-identical means equal snapshots."""
+    snap = {}
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                snap[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+    return snap
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad_input")
+    out = str(root / "runs")
+    train_run(load_config(None, tiny_overrides(out, "done", epochs=1) + TINY))
+    done = os.path.join(out, "done")
+    files = root / "files"
+    files.mkdir()
+    (files / "latin1.yaml").write_bytes("experiment: {name: caf\xe9}\n".encode("latin-1"))
+    (files / "dup_key.yaml").write_text("optim: {lr: 0.1}\nschedule:\n  epochs: 3\n  epochs: 30\n")
+    (files / "dup_section.yaml").write_text("optim: {lr: 0.1}\noptim: {momentum: 0.5}\n")
+    (files / "broken.yaml").write_text("optim: {lr: [0.1\n")
+    (files / "garbage.ckpt").write_bytes(b"not a checkpoint at all" * 10)
+    (files / "notes.txt").write_text("my notes")
+    (files / "not_tar.tar.gz").write_bytes(b"plain bytes, no tar here" * 40)
+    foreign = os.path.join(out, "foreign")
+    os.makedirs(foreign)
+    with open(os.path.join(foreign, "thesis.tex"), "w") as f:
+        f.write("a user's file")
+    bad_chain = files / "chain.yaml"
+    quick = os.path.join(REPO, "configs", "quickstart")
+    bad_chain.write_text(yaml.safe_dump({"name": "c", "output_dir": out, "stages": [
+        {"config": os.path.join(quick, "digits_teacher.yaml")},
+        {"config": os.path.join(quick, "digits_student_ats.yaml"), "overrides": ["model.arch=resnet9"]}]}))
+    (files / "escape_chain.yaml").write_text(yaml.safe_dump({"name": "../up", "output_dir": out, "stages": [
+        {"config": os.path.join(quick, "digits_teacher.yaml")}, {"config": os.path.join(quick, "digits_student_ats.yaml")}]}))
+    corrupt = os.path.join(str(root), "reports", "corrupt")
+    shutil.copytree(done, corrupt)
+    with open(os.path.join(corrupt, "summary.json"), "w") as f:
+        f.write("{ torn")
+    return {"out": out, "done": done, "files": str(files), "foreign": foreign, "root": str(root),
+            "ckpt": os.path.join(done, "best.ckpt"), "config": os.path.join(done, "config.yaml"),
+            "reports": os.path.dirname(corrupt)}
+
+
+def T(*extra, name="new_run"):
+    """A tiny training command line into a new run folder (which must never be created by a bad input)."""
+    return lambda w: ["--config", os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml"),
+                      f"experiment.output_dir={w['out']}", f"experiment.name={name}", *TINY, *extra]
+
+
+def KD(*extra):
+    return lambda w: T("distill.method=ats", "teacher.arch=resnet8", f"teacher.checkpoint={w['ckpt']}", *extra)(w)
+
+
+CASES = [
+    # train: config problems, caught before MindSpore is even imported
+    ("train", T("optim.lrr=0.1"), "Did you mean 'lr'"),
+    ("train", T("model.arch=resnet9"), "'model.arch' is 'resnet9', which is not a network ats_ms knows"),
+    ("train", KD("teacher.arch=vgg7"), "'teacher.arch' is 'vgg7'"),
+    ("train", T("optim.lr=.nan"), "not a finite number"),
+    ("train", KD("distill.tau_target=.inf"), "not a finite number"),
+    ("train", T("experiment.seed=-1"), "'experiment.seed' must be between 0 and"),
+    ("train", T("experiment.seed=4294967296"), "'experiment.seed' must be between 0 and"),
+    ("train", T("schedule.epochs=100000000"), "surely a typo"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "latin1.yaml")], "is not UTF-8 text"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "dup_key.yaml")], "the key 'epochs' appears twice"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "dup_section.yaml")], "the key 'optim' appears twice"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "broken.yaml")], "is not valid YAML"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "missing.yaml")], "does not exist"),
+    ("train", T(name="../../escape"), "must be one plain folder name"),
+    ("train", T(name="/tmp/absolute"), "must be one plain folder name"),
+    ("train", T(name="."), "must be one plain folder name"),
+    ("train", T("distill.method=ats"), "needs a trained teacher"),
+    ("train", KD("distill.method=ts", "distill.tau_wrong=2"), "is symmetric temperature scaling"),
+    ("train", KD("distill.cache_teacher_logits=true"), "data.augment is true"),
+    ("train", T("checkpoint.resume=/nowhere/train_state.ckpt"), "is neither 'none', 'auto' nor an existing file"),
+    ("train", T("model.padding=same", "model.arch=vgg8"), "exists for the CIFAR ResNets only"),
+    ("train", lambda w: ["--kd_way", "XYZ", "--ckpt_dir", w["out"], "--ckpt_name", "demo_new.ckpt"],
+     "--kd_way must be TS or ATS"),
+    # train: problems found while building, still before any file is written
+    ("train", KD("teacher.checkpoint=/nowhere/t.ckpt"), "does not exist"),
+    ("train", KD("teacher.arch=resnet20"), "does not fit the network for 'resnet20'"),
+    ("train", lambda w: T("distill.method=ats", "teacher.arch=resnet8",
+                          f"teacher.checkpoint={os.path.join(w['files'], 'garbage.ckpt')}")(w), "cannot be read"),
+    ("train", T("data.name=cifar10", "data.root=/nowhere/cifar"), "Data root '/nowhere/cifar' does not exist"),
+    ("train", lambda w: T(f"checkpoint.copy_last_to={os.path.join(w['files'], 'notes.txt')}")(w),
+     "never overwrites a file it did not write"),
+    # train: the existing run folder is protected
+    ("train", lambda w: ["--config", w["config"]], "already holds a finished run"),
+    ("train", lambda w: ["--config", w["config"], "--resume", "data.batch_size=32"],
+     "trained with another config: data.batch_size: 64 -> 32"),
+    ("train", lambda w: ["--config", w["config"], "--resume", "distill.method=ats", "teacher.arch=resnet8",
+                         f"teacher.checkpoint={w['ckpt']}"], "distill.method: 'none' -> 'ats'"),
+    ("train", lambda w: T(f"checkpoint.resume={os.path.join(w['done'], 'train_state.ckpt')}", name="foreign")(w),
+     "A state is resumed only into its own run folder, or into a new, empty one"),
+    ("train", lambda w: T("data.batch_size=16", name="foreign")(w), "holds files that are not an ats_ms run"),
+    # eval
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "model.num_classes=5"],
+     "has a 10-class classifier but the config expects 5 classes"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "--json", "/nowhere/e.json"],
+     "the folder '/nowhere' does not exist"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", "/nowhere/best.ckpt"], "does not exist"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", os.path.join(w["files"], "garbage.ckpt")],
+     "cannot be read as a MindSpore checkpoint"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "model.arch=resnet14"],
+     "does not fit the network for 'resnet14'"),
+    # export
+    ("export", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "--batch-size", "0"],
+     "--batch-size must be at least 1"),
+    ("export", lambda w: ["--checkpoint", w["ckpt"]], "Give both --config"),
+    ("export", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "model.num_classes=100"],
+     "has a 10-class classifier but the config expects 100"),
+    # convert
+    ("convert", lambda w: ["--arch", "resnet8", "--input", w["ckpt"], "--output", w["ckpt"]],
+     "same file as --input"),
+    ("convert", lambda w: ["--arch", "resnet8", "--input", w["ckpt"], "--output", os.path.join(w["root"], "c.ckpt"),
+                           "--num-classes", "0"], "--num-classes must be at least 1"),
+    ("convert", lambda w: ["--arch", "resnet9", "--input", w["ckpt"], "--output", os.path.join(w["root"], "c.ckpt")],
+     "'--arch' is 'resnet9'"),
+    ("convert", lambda w: ["--arch", "resnet8", "--input", "/nowhere/x.ckpt", "--output",
+                           os.path.join(w["root"], "c.ckpt")], "does not exist"),
+    # analyze
+    ("analyze", lambda w: ["--config", w["config"], "--teacher", "resnet8"], "must be ARCH:CHECKPOINT"),
+    ("analyze", lambda w: ["--config", w["config"], "--teacher", f"resnet9:{w['ckpt']}"], "is 'resnet9'"),
+    ("analyze", lambda w: ["--config", w["config"], "--teacher", f"resnet8:{w['ckpt']}", "--pair", "4-2"],
+     "must be TAU_TARGET:TAU_WRONG"),
+    # sweep and chain: every point / stage validated before the first trains
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "model.arch=resnet8,resnet9", *T()(w)[2:]],
+     "sweep point 'arch=resnet9__seed=0'"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "one", *T()(w)[2:]], "--seeds must be comma-separated"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--shared-teacher", "--group-size", "0", *T()(w)[2:]],
+     "--group-size must be at least 1"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target", *T()(w)[2:]],
+     "is not of the form section.key=v1,v2"),
+    ("chain", lambda w: ["--config", os.path.join(w["files"], "chain.yaml")], "chain stage 1"),
+    ("chain", lambda w: ["--config", "/nowhere/chain.yaml"], "does not exist"),
+    ("chain", lambda w: ["--config", os.path.join(w["files"], "escape_chain.yaml")], "must be one plain folder name"),
+    # report, data
+    ("report", lambda w: [w["reports"], "--output", "/nowhere/r.md"], "the folder '/nowhere' does not exist"),
+    ("report", lambda w: ["/nowhere/runs"], "is not a folder of runs"),
+    ("data", lambda w: ["--name", "digits", "--throughput", "--batches", "0"], "--batches must be at least 1"),
+    ("data", lambda w: ["--name", "cifar10", "--root", "/nowhere"], "does not exist"),
+    ("data", lambda w: ["--name", "cifar10", "--root", os.path.join(os.path.dirname(w["root"]), "dl"), "data.download=true",
+                        f"data.url=file://{os.path.join(w['files'], 'not_tar.tar.gz')}",
+                        f"data.md5={hashlib.md5(b'plain bytes, no tar here' * 40).hexdigest()}"],
+     "is not a tar archive"),
+]
+COMMANDS = {"train": train.main, "eval": eval_cmd.main, "export": export.main, "convert": convert.main,
+            "analyze": analyze.main, "sweep": sweep.main, "chain": chain.main, "report": report.main,
+            "data": data_cmd.main}
+
+
+@pytest.mark.parametrize("command,argv,message", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_bad_input_is_one_clear_paragraph_and_changes_nothing(world, capsys, command, argv, message):
+    before = _snapshot(world["root"])
+    code = run_cli(COMMANDS[command], argv(world))
+    out, err = capsys.readouterr()
+    text = " ".join(err.split())
+    assert code == 2, (out[-1500:], err[-1500:])
+    assert message in text, text
+    assert "Traceback" not in out + err
+    assert err.strip().startswith("ats_ms:") and "error" in err.split(":")[1].lower()
+    assert _snapshot(world["root"]) == before, "a bad input changed files on disk"
+    assert not os.path.exists(os.path.join(world["out"], "new_run"))
+    assert not os.path.exists(os.path.join(os.path.dirname(world["root"]), "escape"))
+
+
+def test_corrupt_summary_is_skipped_with_a_warning(world, capsys):
+    shutil.copytree(world["done"], os.path.join(world["reports"], "good"))
+    try:
+        code = run_cli(report.main, [world["reports"]])
+        out, err = capsys.readouterr()
+        assert code == 0 and "Traceback" not in err
+        assert "warning: skipping" in err and os.path.join("corrupt", "summary.json") in err
+        assert "| digits | - | resnet8 | none |" in out  # the good run is still reported
+    finally:
+        shutil.rmtree(os.path.join(world["reports"], "good"))
+
+
+def test_malicious_cifar_pickle_is_refused_and_runs_nothing(tmp_path):
+    """A python-release CIFAR file whose unpickling would create a file: refused, nothing executed."""
+    from ats_ms.data import constants as C
+    from ats_ms.data.cifar import _read_python
+    from ats_ms.errors import DatasetError
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in C.PYTHON_FILES["cifar10"]["train"]:
+        with open(folder / name, "wb") as f:
+            pickle.dump({b"data": Payload(), b"labels": [0]}, f)
+    pickle.loads(pickle.dumps(Payload()))  # the payload really works under plain pickle ...
+    assert marker.exists()
+    marker.unlink()
+    with pytest.raises(DatasetError, match="asks to run code .*'posix.system'.* nothing was executed"):
+        _read_python(str(folder), "cifar10", "train")
+    assert not marker.exists()  # ... and the restricted reader never ran it
+
+
+def test_run_train_sh_refuses_bad_input_before_launching(world):
+    env = dict(os.environ, GLOG_v="3")
+    script = os.path.join(REPO, "run_train.sh")
+    cases = [(["--config", world["config"], "--devices", "0"], "--devices must be at least 1"),
+             (["--config", world["config"], "--", "experiment.name=../x"], "must be one plain folder name"),
+             (["--config", world["config"], "--", "model.arch=resnet9"], "Did you mean")]
+    before = _snapshot(world["root"])
+    for args, message in cases:
+        proc = subprocess.run(["bash", script, "--dry-run", *args], capture_output=True, text=True, env=env, cwd=REPO)
+        assert proc.returncode == 2 and message in " ".join(proc.stderr.split()), proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert _snapshot(world["root"]) == before
+
+
+def test_the_suite_covers_every_command():
+    assert {c[0] for c in CASES} == set(COMMANDS) and len(CASES) >= 40
+    json.dumps([c[2] for c in CASES])
