@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from ats_ms.cli import run_cli
+from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
 from ats_ms.config.arch_names import check_arch
 from ats_ms.errors import ConfigError
@@ -120,6 +121,7 @@ def main(argv=None):
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     args = parser.parse_intermixed_args(argv)
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
+    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
     teachers = [parse_net(t, "--teacher") for t in args.teacher]
     if len({t[0] for t in teachers}) != len(teachers):
         raise ConfigError("Two --teacher entries share a label; give them distinct LABEL=ARCH:CKPT labels.")

@@ -158,6 +158,8 @@ def main(argv=None):
     except (ValueError, AssertionError):
         raise ConfigError("--pairs must look like resnet110:vgg8,resnet32x4:resnet8x4 and --batch-sizes like "
                           "64,128.") from None
+    from ats_ms.gpu_libs import prepare_for  # pylint: disable=import-outside-toplevel
+    prepare_for(args.device)  # before MindSpore loads its device plugins
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_device(args.device)

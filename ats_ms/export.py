@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from ats_ms.cli import run_cli
+from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
 from ats_ms.errors import AtsError
 
@@ -113,6 +114,7 @@ def main(argv=None):
         if args.demo_device_id:
             overrides.append(f"runtime.device_id={args.demo_device_id}")
     cfg = load_config(args.config, overrides)
+    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
     from ats_ms.data import input_size  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel

@@ -26,6 +26,7 @@ import sys
 import yaml
 
 from ats_ms.cli import run_cli
+from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config, to_dict
 from ats_ms.errors import AtsError, ConfigError, Interrupted
 
@@ -130,6 +131,8 @@ def make_groups(todo, group_size):
 
 def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, shared_teacher=False, group_size=None):
     sweep_dir, plan = plan_points(config, grid, seeds, extra)
+    if plan:
+        prepare_for(plan[0][1].runtime.device_target)  # before MindSpore loads its device plugins
     results = {"done": [], "skipped": [], "failed": [], "busy": []}
     todo = []
     for index, (name, cfg) in enumerate(plan, start=1):

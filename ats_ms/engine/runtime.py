@@ -1,4 +1,5 @@
 """Device, execution mode and (for multi-device launches) the data-parallel context."""
+import os
 from dataclasses import dataclass
 
 import mindspore as ms
@@ -16,6 +17,24 @@ class Runtime:
         return self.rank == 0
 
 
+def distributed_device_id(env=None):
+    """The device a data-parallel worker must use, by launcher.  ``mindspore.set_device`` with no id
+    negotiates one only under msrun; under any other launcher it takes device 0 (MindSpore's documentation
+    of ``set_device``), which would put every worker of a node on the same device.
+
+    - msrun (``MS_ROLE`` / ``MS_WORKER_NUM`` set): None, MindSpore negotiates;
+    - rank table (``DEVICE_ID`` set by run_train.sh, as Ascend rank-table launches require): that id;
+    - mpirun (OpenMPI's ``OMPI_COMM_WORLD_LOCAL_RANK``): the local rank.
+    """
+    env = os.environ if env is None else env
+    if env.get("MS_ROLE") or env.get("MS_WORKER_NUM"):
+        return None
+    for var in ("DEVICE_ID", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"):
+        if env.get(var, "").isdigit():
+            return int(env[var])
+    return None
+
+
 def setup_runtime(cfg_runtime):
     """Apply ``runtime.*``; under ``runtime.distributed`` initialise communication and switch to
     DATA_PARALLEL with gradient averaging."""
@@ -23,7 +42,7 @@ def setup_runtime(cfg_runtime):
     ms.set_context(mode=mode)
     try:
         if cfg_runtime.distributed:
-            ms.set_device(cfg_runtime.device_target)
+            ms.set_device(cfg_runtime.device_target, distributed_device_id())
         else:
             ms.set_device(cfg_runtime.device_target, cfg_runtime.device_id)
     except (RuntimeError, ValueError) as exc:
