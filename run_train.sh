@@ -14,6 +14,9 @@
 #   --launcher L           msrun (default; Ascend, GPU, CPU) | mpirun (GPU clusters with OpenMPI) |
 #                          ranktable (older Ascend setups: DEVICE_ID/RANK_ID/RANK_TABLE_FILE per process)
 #   --rank-table FILE      the Ascend rank table JSON (required with --launcher ranktable)
+#   --sweep "ARGS"         run ats_ms.sweep with these arguments instead of one training, e.g.
+#                          --sweep "--grid distill.tau_wrong=1,2,4 --shared-teacher" (every device runs
+#                          every point; several devices train each point data-parallel)
 #   --background           single device: run with nohup, output to <run dir>/logs/train.out
 #   --log-dir DIR          per-rank logs (default: <run dir>/logs)
 #   --dry-run              print the commands instead of running them
@@ -29,7 +32,7 @@ need_value() { [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || die "$1 ne
 is_int() { [[ "$1" =~ ^[0-9]+$ ]]; }
 
 config=""; device=""; devices=1; nodes=1; node_rank=0; master_addr="127.0.0.1"; master_port=8118
-launcher="msrun"; rank_table=""; background=0; log_dir=""; dry_run=0; extra=()
+launcher="msrun"; rank_table=""; background=0; log_dir=""; dry_run=0; extra=(); sweep_args=""; sweeping=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) need_value "$@"; config="$2"; shift 2 ;;
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --master-port) need_value "$@"; master_port="$2"; shift 2 ;;
     --launcher) need_value "$@"; launcher="$2"; shift 2 ;;
     --rank-table) need_value "$@"; rank_table="$2"; shift 2 ;;
+    --sweep) [ $# -ge 2 ] || die "--sweep needs its arguments in one string"; sweep_args="$2"; sweeping=1; shift 2 ;;
     --background) background=1; shift ;;
     --log-dir) need_value "$@"; log_dir="$2"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
@@ -73,7 +77,15 @@ world=$((devices * nodes))
 # Validate the whole config before launching anything, and learn the run directory.
 run_dir=$(python -m ats_ms.train --print-run-dir --config "$config" "${overrides[@]}") || exit 2
 log_dir="${log_dir:-$run_dir/logs}"
-train=(python -m ats_ms.train --config "$config" "${overrides[@]}")
+# shellcheck disable=SC2206  # the sweep arguments are split into words on purpose
+sweep_words=($sweep_args)
+if [ "$sweeping" = 1 ]; then
+  train=(python -m ats_ms.sweep --config "$config" "${sweep_words[@]}" "${overrides[@]}")
+  worker_module=sweep_worker
+else
+  train=(python -m ats_ms.train --config "$config" "${overrides[@]}")
+  worker_module=train_worker
+fi
 
 run() {  # print (dry run) or execute a command
   if [ "$dry_run" = 1 ]; then printf '%q ' "$@"; echo; else "$@"; fi
@@ -94,10 +106,10 @@ fi
 [ "$dry_run" = 1 ] || mkdir -p "$log_dir"
 case "$launcher" in
   msrun)
-    worker=$(python -c "import ats_ms.launch.train_worker as w; print(w.__file__)")
+    worker=$(python -c "import ats_ms.launch.$worker_module as w; print(w.__file__)")
     run msrun --worker_num="$world" --local_worker_num="$devices" --master_addr="$master_addr" \
       --master_port="$master_port" --node_rank="$node_rank" --log_dir="$log_dir" --join=True \
-      --cluster_time_out=600 "$worker" --config "$config" "${overrides[@]}"
+      --cluster_time_out=600 "$worker" --config "$config" "${train[@]:5}"
     ;;
   mpirun)
     [ "$nodes" -eq 1 ] || echo "run_train.sh: with mpirun on several nodes, pass the hosts through your MPI setup (hostfile / OMPI_MCA_* variables)" >&2

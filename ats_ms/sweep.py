@@ -80,9 +80,15 @@ def plan_points(config, grid, seeds, extra=()):
     return sweep_dir, planned
 
 
+def _is_peer(cfg):
+    """A data-parallel rank other than 0: every rank walks the same points in the same order (their
+    all-reduces pair up), but only rank 0 checks locks and writes."""
+    return cfg.runtime.distributed and os.environ.get("RANK_ID", "0") not in ("", "0")
+
+
 def _point_state(cfg):
     from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
-    return rd.describe_status(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), cfg)
+    return rd.describe_status(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), cfg, peer=_is_peer(cfg))
 
 
 def _steps_done(cfg):

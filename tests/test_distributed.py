@@ -67,6 +67,34 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     assert json.load(open(os.path.join(run, "summary.json")))["steps"] == 3 * steps_per_epoch
 
 
+def test_shared_teacher_group_under_data_parallel(tmp_path):
+    """A two-student group trained data-parallel on two processes: each rank runs the same group, the ranks
+    end with identical students, and rank 0 wrote each student's folder."""
+    out = str(tmp_path)
+    teacher = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_teacher.yaml"), "--device", "CPU",
+                      "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1")
+    assert teacher.returncode == 0, teacher.stderr[-2000:]
+    proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
+                   "--devices", "2", "--master-port", "8135", "--sweep",
+                   "--grid distill.tau_wrong=1,2 --shared-teacher --group-size 2", "--", f"experiment.output_dir={out}",
+                   "schedule.epochs=1", "teacher.arch=resnet8",
+                   f"teacher.checkpoint={os.path.join(out, 'teacher_resnet14', 'best.ckpt')}", *WHOLE_SPLIT)
+    root = os.path.join(out, "student_resnet8_ats")
+    logs = {r: open(os.path.join(root, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
+    assert proc.returncode == 0, logs[0][-3000:] + logs[1][-3000:]
+    for rank in (0, 1):
+        assert "shared teacher: 2 points in 1 group(s)" in logs[rank]
+    points = ("tau_wrong=1__seed=0", "tau_wrong=2__seed=0")
+    for point in points:
+        summary = json.load(open(os.path.join(root, point, "summary.json")))
+        assert summary["devices"] == 2 and summary["steps"] == 1438 // 128
+        assert sorted(summary["shared_teacher_group"]) == [os.path.join(root, p) for p in points]
+        sums = [re.findall(rf"student parameter checksum (\w+)", logs[r]) for r in (0, 1)]
+        assert sums[0] == sums[1] and summary["student_checksum"] in sums[0]
+    assert json.load(open(os.path.join(root, points[0], "summary.json")))["student_checksum"] != \
+        json.load(open(os.path.join(root, points[1], "summary.json")))["student_checksum"]
+
+
 def test_dry_run_commands(tmp_path):
     table = tmp_path / "rank_table_8pcs.json"
     table.write_text("{}")

@@ -459,10 +459,12 @@ def finished_summary(run_dir, cfg):
     return summary
 
 
-def describe_status(run_dir, cfg):
-    """One word for listings (sweep --dry-run): finished, resume, new, busy, conflict."""
+def describe_status(run_dir, cfg, peer=False):
+    """One word for listings (sweep --dry-run): finished, resume, new, busy, conflict.  A data-parallel peer
+    (rank > 0) ignores the lock, which rank 0 holds while it writes."""
     try:
-        check_not_busy(run_dir)
+        if not peer:
+            check_not_busy(run_dir)
     except RunFolderError:
         return "busy"
     if finished_summary(run_dir, cfg) is not None:
