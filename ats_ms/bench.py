@@ -149,6 +149,8 @@ def main(argv=None):
     parser.add_argument("--device", default="CPU", choices=("CPU", "GPU", "Ascend"))
     parser.add_argument("--no-fold-bn", action="store_true", help="keep the teacher's BatchNorm layers (to compare)")
     parser.add_argument("--torch", action="store_true", help="also time the same step in PyTorch")
+    parser.add_argument("--students", help="K1,K2,...: time shared-teacher groups of K students instead "
+                                           "(ats_ms.bench_students; one process per K)")
     parser.add_argument("--output", help="write the results as JSON")
     args = parser.parse_args(argv)
     try:
@@ -158,6 +160,8 @@ def main(argv=None):
     except (ValueError, AssertionError):
         raise ConfigError("--pairs must look like resnet110:vgg8,resnet32x4:resnet8x4 and --batch-sizes like "
                           "64,128.") from None
+    if args.students:
+        return _bench_students(args, pairs, batches, argv)
     from ats_ms.gpu_libs import prepare_for  # pylint: disable=import-outside-toplevel
     prepare_for(args.device)  # before MindSpore loads its device plugins
     import mindspore as ms  # pylint: disable=import-outside-toplevel
@@ -193,6 +197,24 @@ def main(argv=None):
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)
+    return 0
+
+
+def _bench_students(args, pairs, batches, argv):
+    from ats_ms.bench_students import run_all  # pylint: disable=import-outside-toplevel
+    try:
+        ks = [int(k) for k in args.students.split(",")]
+        assert ks and all(k >= 1 for k in ks)
+    except (ValueError, AssertionError):
+        raise ConfigError(f"--students must look like 1,2,4,8, got '{args.students}'.") from None
+    rows = run_all(pairs, ks, batches[0], args.num_classes, args.image_size, args.steps, args.reps, args.warmup,
+                   args.device)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump({"rows": rows, "device": args.device, "machine": {"processor": platform.processor() or
+                                                                        platform.machine(), "cpus": __import__("os").cpu_count()},
+                       "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])},
+                      f, indent=2)
     return 0
 
 

@@ -27,6 +27,7 @@ from ats_ms.cli import run_cli
 from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
 from ats_ms.config.loader import check_run_name, read_yaml_file
+from ats_ms.engine import run_dir as rd
 from ats_ms.errors import ConfigError, Interrupted
 
 
@@ -79,14 +80,13 @@ def plan_chain(path, extra=()):
             raise ConfigError(f"chain stage {i} ({stage['config']}): {exc} No stage was trained.") from None
         ready = stage.get("checkpoint") if i == 0 else None
         planned.append((i, cfg, ready))
-        previous = (cfg.model.arch, ready or os.path.join(root, stage_name, "best.ckpt"))
+        previous = (cfg.model.arch, ready or os.path.join(root, stage_name, rd.BEST))
     return root, planned
 
 
 def run_chain(path, extra=(), train_fn=None):
     root, planned = plan_chain(path, extra)
     prepare_for(planned[0][1].runtime.device_target)  # before MindSpore loads its device plugins
-    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
     summaries = []
     for i, cfg, ready in planned:

@@ -23,6 +23,7 @@ demo meaning ats_ms cannot reproduce is named in one printed line (``notes``).
 import os
 import re
 
+from ats_ms.engine import run_dir as rd
 from ats_ms.errors import ConfigError
 
 # flag -> help
@@ -97,7 +98,7 @@ def given_flags(args):
 def teacher_checkpoint(ckpt_dir, dataset, t_net_name):
     """Where the demo's run_distill.py reads its teacher, and where ats_ms finds it."""
     demo_file = os.path.join(ckpt_dir, f"{dataset}-{t_net_name}.ckpt")
-    run_last = os.path.join(ckpt_dir, f"{dataset}-{t_net_name}", "last.ckpt")
+    run_last = os.path.join(ckpt_dir, f"{dataset}-{t_net_name}", rd.LAST)
     if os.path.isfile(demo_file) or not os.path.isfile(run_last):
         return demo_file
     return run_last
@@ -181,6 +182,6 @@ def _yaml(value):
 
 def describe_teacher(path):
     """One log line: which teacher file a demo command line distils from."""
-    if os.path.basename(os.path.dirname(path)) and path.endswith(os.path.join("", "last.ckpt")):
+    if os.path.basename(path) == rd.LAST:
         return f"teacher: {path} (the ats_ms teacher run's last epoch; the demo's {os.path.dirname(path)}.ckpt is absent)"
     return f"teacher: {path} (the demo's <ckpt_dir>/<dataset>-<t_net_name>.ckpt)"

@@ -21,6 +21,7 @@ import numpy as np
 from ats_ms.cli import run_cli
 from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
+from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
 
 SUFFIX = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air"}
@@ -74,7 +75,7 @@ def _demo_paths(args):
     name = value["ckpt_name"]
     checkpoint = os.path.join(value["ckpt_dir"], name)
     stem = name[:-5] if name.endswith(".ckpt") else name
-    run_last = os.path.join(value["ckpt_dir"], stem, "last.ckpt")
+    run_last = os.path.join(value["ckpt_dir"], stem, rd.LAST)
     if not os.path.isfile(checkpoint) and os.path.isfile(run_last):
         checkpoint = run_last
     overrides = [f"model.arch={arch_name(value['net_name'])}", f"model.num_classes={value['n_classes']}",

@@ -18,6 +18,7 @@ import time
 
 from ats_ms.config import load_config
 from ats_ms.config.shipped import quickstart_config
+from ats_ms.engine import run_dir as rd
 from ats_ms.errors import Interrupted
 
 STEPS = [("teacher", "digits_teacher.yaml", "CE", "-"),
@@ -62,7 +63,7 @@ def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
             raise Interrupted(exc.signum, f"Quick start stopped during its '{label}' run; the finished runs and that "
                                           "run's state are kept. Continue it with:", command) from None
         if label == "teacher":
-            teacher_ckpt = os.path.join(root, label, "best.ckpt")
+            teacher_ckpt = os.path.join(root, label, rd.BEST)
     table = comparison_table(summaries, configs)
     note = (f"\nDigits test split: {summaries['teacher']['test_images']} images (one image = "
             f"{100 / summaries['teacher']['test_images']:.2f} %), seed {configs['teacher'].experiment.seed}, "

@@ -247,3 +247,45 @@ def test_run_train_sh_refuses_bad_input_before_launching(world):
 def test_the_suite_covers_every_command():
     assert {c[0] for c in CASES} == set(COMMANDS) and len(CASES) >= 40
     json.dumps([c[2] for c in CASES])
+
+
+def test_an_export_that_fails_its_own_check_leaves_no_file(world, tmp_path, monkeypatch):
+    """The reload check compares the exported MindIR with the checkpoint's network; a mismatch removes the
+    file (simulated here by a loader that returns a different network's logits)."""
+    import numpy as np
+    import mindspore as ms
+    from ats_ms.engine.restore import network_from_checkpoint
+    from ats_ms.errors import AtsError
+    from ats_ms.export import export_and_verify
+    net, _ = network_from_checkpoint(load_config(world["config"], ["checkpoint.resume=none"]), world["ckpt"])
+
+    class Wrong:
+        def __init__(self, graph):
+            pass
+
+        def __call__(self, x):
+            return ms.Tensor(np.ones((x.shape[0], 10), np.float32))
+
+    monkeypatch.setattr(ms.nn, "GraphCell", Wrong)
+    with pytest.raises(AtsError, match="was removed, do not deploy"):
+        export_and_verify(net, 8, 1, "MINDIR", str(tmp_path / "m.mindir"))
+    assert not os.path.exists(tmp_path / "m.mindir")
+
+
+def test_tensorboard_asked_for_but_missing_is_a_config_error(monkeypatch):
+    import sys
+    from ats_ms.engine.tensorboard import check_available
+    from ats_ms.errors import ConfigError
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[tensorboard\]'"):
+        check_available(load_config(None, ["logging.tensorboard=true"]).logging)
+    check_available(load_config(None, []).logging)  # off: nothing needed
+
+
+def test_analyze_reads_paths_with_equals_and_colons(tmp_path):
+    weird = tmp_path / "tau_target=4__tau_wrong=2__seed=0"
+    weird.mkdir()
+    ckpt = weird / "a:b.ckpt"
+    ckpt.write_bytes(b"x")
+    assert analyze.parse_net(f"resnet8:{ckpt}", "--teacher") == ("resnet8", "resnet8", str(ckpt))
+    assert analyze.parse_net(f"t4=resnet8:{ckpt}", "--teacher") == ("t4", "resnet8", str(ckpt))

@@ -28,3 +28,16 @@ def test_bench_reports_every_measurement(tmp_path):
 def test_bench_rejects_bad_pairs():
     proc = run_cli("ats_ms.bench", ["--pairs", "resnet8", "--batch-sizes", "8"])
     assert proc.returncode == 2 and "--pairs must look like" in proc.stderr
+
+
+def test_bench_of_shared_teacher_groups_reports_per_student_cost(tmp_path):
+    proc = run_cli("ats_ms.bench", ["--pairs", "resnet8:resnet8", "--batch-sizes", "8", "--students", "1,2", "--steps",
+                                    "1", "--reps", "1", "--warmup", "0", "--num-classes", "10", "--output",
+                                    str(tmp_path / "s.json")])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.load(open(tmp_path / "s.json"))["rows"]
+    assert [r["students"] for r in rows] == [1, 2]
+    for row in rows:
+        assert row["group_step_ms"] > 0 and row["peak_rss_mb"] > 0 and row["speedup_vs_separate"] > 0
+        assert abs(row["per_student_step_ms"] * row["students"] - row["group_step_ms"]) < 0.2
+    assert rows[0]["speedup_vs_separate"] == 1.0 and "per student" in proc.stdout

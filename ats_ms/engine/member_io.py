@@ -9,6 +9,7 @@ appears exactly once and every checkpoint belongs to the timeline the run contin
 """
 import json
 import os
+import shutil
 
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.engine import run_dir as rd
@@ -58,3 +59,34 @@ def repair(member, state_meta, base_meta, log):
     if at_boundary and step > 0 and _saved_step(rd.path(run_dir, rd.LAST)) != step:
         save_weights(member, rd.LAST, base_meta, epoch, step)
         log.info("last.ckpt did not match the saved state: rewritten from it", to=[member.index])
+
+
+def set_aside_summary(member, log):
+    """Continuing a finished run to more epochs: its summary no longer describes the folder's run, so it is
+    kept under another name (report reads summary.json only) until the longer run writes its own."""
+    summary, _ = rd.read_summary(member.run_dir)
+    if summary is not None:
+        kept = rd.path(member.run_dir, f"summary-{summary['epochs']}epochs.json")
+        with rd.guarded_write(kept, rd.SUMMARY):
+            os.replace(rd.path(member.run_dir, rd.SUMMARY), kept)
+        log.info(f"the {summary['epochs']}-epoch summary is kept as {kept}", to=[member.index])
+
+
+def copy_fork_history(member, log):
+    """A fork starts with its origin's metrics up to the forked state, and the origin's best.ckpt when that is
+    the state's best (otherwise the fork tracks its own best from scratch)."""
+    origin = os.path.dirname(member.plan.forked_from)
+    src = rd.path(origin, rd.METRICS)
+    if os.path.exists(src):
+        with open(src, encoding="utf-8") as f:
+            rd.write_text_atomic(rd.path(member.run_dir, rd.METRICS), f.read())
+        rd.trim_metrics(member.run_dir, int(member.state_meta["steps_done"]))
+    best = rd.path(origin, rd.BEST)
+    meta = ckpt.read_meta(best)[0] if os.path.exists(best) else {}
+    s = member.state
+    if s.best_step and int(meta.get("step", -1)) == s.best_step:
+        rd.write_atomic(rd.path(member.run_dir, rd.BEST), lambda tmp: shutil.copyfile(best, tmp))
+    else:
+        s.best_top1, s.best_epoch, s.best_step = -1.0, 0, 0
+        log.info("the origin's best.ckpt is not the forked state's best: best accuracy is tracked afresh",
+                 to=[member.index])

@@ -13,7 +13,6 @@ and only then take each folder's lock and write.
 import json
 import os
 import shlex
-import shutil
 import time
 
 import numpy as np
@@ -34,13 +33,14 @@ from ats_ms.engine.run_log import RunLog
 from ats_ms.engine.run_state import GroupState, Member, MemberState
 from ats_ms.engine.runtime import amp_level, setup_runtime
 from ats_ms.engine.schedule import create_scheduler
+from ats_ms.engine.resume_check import check_resume
 from ats_ms.engine.setup_report import setup_lines
 from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.engine.teacher_cache import TeacherLogitCache
+from ats_ms.engine.teacher_load import load_teacher
 from ats_ms.engine.tensorboard import check_available, open_scalar_writer
 from ats_ms.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
-from ats_ms.interop import demo
-from ats_ms.models import count_params, create_model, padding_of
+from ats_ms.models import create_model, padding_of
 
 GROUP_VARIABLE_SECTIONS = ("distill",)
 GROUP_IDENTITY_KEYS = (("experiment", "name"), ("checkpoint", "resume"))
@@ -82,6 +82,8 @@ def train_group(cfgs, label_of=None):
                      f"last top1 {s['last_top1']:.2f} after {s['epochs']} epochs; nothing to do."
                      if s.get("last_top1") is not None else f"{m.run_dir} is already complete; nothing to do.")
     todo = [m for m in members if m.plan.kind != "complete"]
+    for i, m in enumerate(todo):  # positions in the loss network, which trains only these
+        m.index = i
     if todo:
         trainer = _GroupTrainer(todo, runtime, log)
         try:
@@ -151,7 +153,9 @@ class _GroupTrainer:
             m.student = student
         self.teacher, self.teacher_sha256, self.teacher_padding = None, None, None
         if self.distilled:
-            net = self._load_teacher()
+            net, self.teacher_padding, note = load_teacher(cfg, self.num_classes)
+            if note:
+                self.build_notes.append(note)
             self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
             self.teacher_sha256 = rd.file_sha256(cfg.teacher.checkpoint)
         level = amp_level(cfg.runtime)
@@ -162,30 +166,6 @@ class _GroupTrainer:
                 ms.amp.auto_mixed_precision(self.teacher.net, level)
         self.student_padding = padding
         self.loss_net = build_loss_net([m.cfg.distill for m in self.members], students, self.teacher, cached=self.cached)
-
-    def _load_teacher(self):
-        """The teacher network with its weights.  A MindSpore checkpoint without ats_ms's metadata is the
-        model-zoo demo's: it is read as the demo built it (ResNet padding 'same', VGG without conv bias)."""
-        cfg = self.base_cfg
-        t_path = cfg.teacher.checkpoint
-        meta, params = ckpt.read_meta(t_path) if os.path.isfile(t_path) else ({}, None)
-        from_demo = params is not None and not demo.is_ats_checkpoint(meta)
-        if from_demo and cfg.teacher.padding == "auto":
-            self.teacher_padding = demo.demo_padding(cfg.teacher.arch)
-        else:
-            self.teacher_padding = padding_of(cfg.teacher.padding, meta)
-        net = create_model(cfg.teacher.arch, self.num_classes, padding=self.teacher_padding)
-        if from_demo:
-            arrays = demo.network_arrays(params)
-            filled = demo.fill_missing_biases(arrays, net)
-            params = {k: ms.Tensor(v) for k, v in arrays.items()}
-            self.build_notes.append(
-                f"teacher checkpoint {t_path} has no ats_ms metadata: read as a model-zoo demo checkpoint (padding "
-                f"{self.teacher_padding}{', zero conv biases added' if filled else ''}). Convert it once with "
-                f"'python -m ats_ms.convert --arch {cfg.teacher.arch} --input {t_path} --output teacher.ckpt' to "
-                "record this, or set teacher.padding to override.")
-        ckpt.load_weights(net, t_path, "teacher checkpoint", cfg.teacher.arch, params=params)
-        return net
 
     def _student_padding(self):
         cfg = self.base_cfg
@@ -209,7 +189,8 @@ class _GroupTrainer:
         for m in resuming:
             meta, params = ckpt.read_meta(m.plan.state_path)
             m.state_meta = meta
-            self._check_resume(m, meta)
+            m.notes += check_resume(m.cfg, meta, m.plan.state_path, m.run_dir, self.teacher_sha256, self.steps,
+                                    self.base_lr, self.lrs)
             ckpt.restore_state(self.train_step, m.student, params, m.plan.state_path)
             m.state.load_meta(meta)
             steps.add(int(meta["steps_done"]))
@@ -221,41 +202,6 @@ class _GroupTrainer:
         g.global_step = int(meta["steps_done"])
         g.images_seen = int(meta.get("images_seen", 0))
         g.train_seconds = float(meta.get("train_seconds", 0.0))
-
-    def _check_resume(self, m, meta):
-        """Refuse a state whose experiment differs from the config; log harmless changes."""
-        saved = json.loads(meta["config_json"]) if meta.get("config_json") else rd.read_saved_config(
-            os.path.dirname(os.path.abspath(m.plan.state_path)))
-        diff = rd.config_differences(saved, to_dict(m.cfg))
-        blocking = list(diff.blocking)
-        if self.teacher_sha256 and meta.get("teacher_sha256") and meta["teacher_sha256"] != self.teacher_sha256:
-            blocking.append(f"teacher.checkpoint: the file's content differs from the teacher the state was "
-                            f"trained with ('{m.cfg.teacher.checkpoint}')")
-        saved_steps = int(meta.get("steps_per_epoch", self.steps))
-        if saved_steps != self.steps:
-            blocking.append(f"steps per epoch: {saved_steps} -> {self.steps} (the dataset size, batch size or "
-                            "number of devices changed)")
-        done = int(meta["steps_done"])
-        if diff.epochs is not None and not blocking:
-            old_epochs, new_epochs = diff.epochs
-            old_cfg_schedule = _schedule_with_epochs(m.cfg.schedule, old_epochs)
-            old_lrs = create_scheduler(old_cfg_schedule, self.base_lr, self.steps)
-            if new_epochs * self.steps < done:
-                blocking.append(f"schedule.epochs: {old_epochs} -> {new_epochs}, but {done} steps are already trained")
-            elif not np.array_equal(old_lrs[:done], self.lrs[:done]):
-                blocking.append(f"schedule.epochs: {old_epochs} -> {new_epochs} changes the learning rate of the steps "
-                                f"already trained (policy '{m.cfg.schedule.policy}' depends on the total length); "
-                                "only a step schedule can be lengthened")
-            else:
-                m.notes.append(f"schedule.epochs {old_epochs} -> {new_epochs}: the learning rate of the trained steps "
-                               "is unchanged, continuing to the new length")
-        if blocking:
-            raise RunFolderError(f"Cannot resume '{m.plan.state_path}' with this config: it changes what the saved "
-                                 f"state means: {'; '.join(blocking)}. Resume with the config the run was trained with "
-                                 f"({os.path.join(m.run_dir, rd.CONFIG)}), or start a new run under another "
-                                 "experiment.name.")
-        if diff.harmless:
-            m.notes.append("config changes since the state was saved (harmless): " + "; ".join(diff.harmless))
 
     # -- writes begin ------------------------------------------------------------------------------------
     def _open_folders(self):
@@ -281,10 +227,10 @@ class _GroupTrainer:
             if m.plan.restart:
                 rd.write_text_atomic(rd.path(m.run_dir, rd.METRICS), "")
             if m.plan.forked_from:
-                self._copy_fork_history(m)
+                member_io.copy_fork_history(m, self.log)
             if m.plan.kind == "resume":
                 member_io.repair(m, m.state_meta, self.base_meta(m), self.log)
-                self._set_aside_summary(m)
+                member_io.set_aside_summary(m, self.log)
             extra_env = {"device_target": m.cfg.runtime.device_target, "group_size": self.runtime.group_size,
                          "teacher_sha256": self.teacher_sha256}
             if m.plan.forked_from:
@@ -293,33 +239,6 @@ class _GroupTrainer:
                 extra_env["shared_teacher_group"] = [x.run_dir for x in self.members]
             rd.write_run_files(m.run_dir, m.cfg, self.info.class_names, extra_env)
             m.scalars = open_scalar_writer(m.cfg.logging, m.run_dir)
-
-    def _set_aside_summary(self, m):
-        """Continuing a finished run to more epochs: its summary no longer describes the folder's run, so it
-        is kept under another name (report reads summary.json only) until the longer run writes its own."""
-        summary, _ = rd.read_summary(m.run_dir)
-        if summary is not None:
-            kept = rd.path(m.run_dir, f"summary-{summary['epochs']}epochs.json")
-            with rd.guarded_write(kept, "summary.json"):
-                os.replace(rd.path(m.run_dir, rd.SUMMARY), kept)
-            self.log.info(f"the {summary['epochs']}-epoch summary is kept as {kept}", to=[m.index])
-
-    def _copy_fork_history(self, m):
-        """A fork starts with the metrics of its origin up to the forked state, and its best.ckpt when that
-        is the state's best."""
-        origin = os.path.dirname(m.plan.forked_from)
-        step = int(m.state_meta["steps_done"])
-        src = rd.path(origin, rd.METRICS)
-        if os.path.exists(src):
-            with open(src, encoding="utf-8") as f:
-                rd.write_text_atomic(rd.path(m.run_dir, rd.METRICS), f.read())
-            rd.trim_metrics(m.run_dir, step)
-        best = rd.path(origin, rd.BEST)
-        meta = ckpt.read_meta(best)[0] if os.path.exists(best) else {}
-        if int(meta.get("step", -1)) == m.state.best_step and m.state.best_step:
-            rd.write_atomic(rd.path(m.run_dir, rd.BEST), lambda tmp: shutil.copyfile(best, tmp))
-        else:
-            m.state.best_top1, m.state.best_epoch, m.state.best_step = -1.0, 0, 0
 
     def base_meta(self, m):
         return {"arch": m.cfg.model.arch, "num_classes": self.num_classes, "padding": self.student_padding,
@@ -532,11 +451,6 @@ class _GroupTrainer:
                 m.scalars.close()
             m.lock.release()
         self.log.close()
-
-
-def _schedule_with_epochs(schedule, epochs):
-    import dataclasses  # pylint: disable=import-outside-toplevel
-    return dataclasses.replace(schedule, epochs=epochs)
 
 
 def _last_train_top1(run_dir):

@@ -1,0 +1,106 @@
+"""What a shared-teacher group costs: ``python -m ats_ms.bench --students 1,2,4,8`` (this module does the
+measuring).
+
+For one teacher:student pair and K students, in GRAPH mode on synthetic CIFAR-sized inputs, after
+warm-up: the median time of one group step (one teacher forward, K student forwards and backwards, one
+update of all K students), the time per student-step (step / K), and the process's peak memory.  Each K
+runs in a process of its own, so the peak memory is that K's alone.  The speed-up over separate runs is
+K x (the K = 1 step) / (the K step): what a grid of K points costs against K separate runs.
+"""
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def measure(teacher_arch, student_arch, k, batch, classes, size, steps, reps, warmup, fold_bn=True):
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from ats_ms.config.schema import OptimConfig  # pylint: disable=import-outside-toplevel
+    from ats_ms.distill import FrozenTeacher, LossNet, TrainStep  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.optim import create_optimizer  # pylint: disable=import-outside-toplevel
+    from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
+    from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
+    ms.set_context(mode=ms.GRAPH_MODE)
+    rng = np.random.RandomState(0)
+    x = ms.Tensor(rng.randn(batch, 3, size, size).astype(np.float32))
+    y = ms.Tensor(rng.randint(0, classes, batch).astype(np.int32))
+    students = [create_model(student_arch, classes) for _ in range(k)]
+    losses = [ATSLoss(4.0, 1.0 + i % 4) for i in range(k)]  # a grid: every student its own temperatures
+    teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
+    net = LossNet(students, losses, teacher)
+    params = [p for s in students for p in s.trainable_params()]
+    step = TrainStep(net, create_optimizer(OptimConfig(), params, np.full(10 ** 6, 0.01, np.float32)))
+    step.set_train(True)
+    start = time.perf_counter()
+    step(x, y)[0].asnumpy()
+    compile_s = time.perf_counter() - start
+    for _ in range(warmup):
+        step(x, y)[0].asnumpy()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step(x, y)[0].asnumpy()
+        times.append((time.perf_counter() - start) / steps * 1000)
+    step_ms = statistics.median(times)
+    return {"teacher": teacher_arch, "student": student_arch, "students": k, "batch": batch,
+            "group_step_ms": round(step_ms, 1), "per_student_step_ms": round(step_ms / k, 1),
+            "compile_s": round(compile_s, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
+    """Every (pair, K) in its own process; returns rows with the speed-up over separate runs filled in."""
+    rows = []
+    for teacher, student in pairs:
+        base = None
+        for k in ks:
+            args = [sys.executable, "-m", "ats_ms.bench_students", "--pair", f"{teacher}:{student}", "--students",
+                    str(k), "--batch", str(batch), "--num-classes", str(classes), "--image-size", str(size),
+                    "--steps", str(steps), "--reps", str(reps), "--warmup", str(warmup), "--device", device]
+            proc = subprocess.run(args, capture_output=True, text=True, check=False)
+            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode != 0 or not line:
+                raise RuntimeError(f"benchmark of {teacher}->{student} K={k} failed: {proc.stderr[-1500:]}")
+            row = json.loads(line[-1])
+            if k == 1:
+                base = row["group_step_ms"]
+            if base:
+                row["separate_runs_ms"] = round(k * base, 1)
+                row["speedup_vs_separate"] = round(k * base / row["group_step_ms"], 2)
+                row["cost_vs_separate"] = round(row["group_step_ms"] / (k * base), 3)
+            rows.append(row)
+            print(f"{teacher + ' -> ' + student:28s} K={k:<2d} group step {row['group_step_ms']:8.1f} ms  per student "
+                  f"{row['per_student_step_ms']:7.1f} ms  vs separate x{row.get('speedup_vs_separate', float('nan')):.2f}"
+                  f"  compile {row['compile_s']:5.1f} s  peak {row['peak_rss_mb']} MB", flush=True)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m ats_ms.bench_students")
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--students", type=int, required=True)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--num-classes", type=int, default=100)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--device", default="CPU")
+    args = parser.parse_args()
+    from ats_ms.gpu_libs import prepare_for  # pylint: disable=import-outside-toplevel
+    prepare_for(args.device)
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    ms.set_device(args.device)
+    teacher, student = args.pair.split(":")
+    print(json.dumps(measure(teacher, student, args.students, args.batch, args.num_classes, args.image_size,
+                             args.steps, args.reps, args.warmup)))
+
+
+if __name__ == "__main__":
+    import ats_ms  # noqa: F401  pylint: disable=unused-import  (CPU defaults before MindSpore loads)
+    main()
