@@ -63,7 +63,7 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "scikit-learn", "matplotlib", "tensorboardX"],
+        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX"],
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
         "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
         "tensorboard": ["tensorboardX"],  # logging.tensorboard: true

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from ats_ms import signals
+
 
 def measure(teacher_arch, student_arch, k, batch, classes, size, steps, reps, warmup, fold_bn=True):
     import mindspore as ms  # pylint: disable=import-outside-toplevel
@@ -62,7 +64,7 @@ def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
             args = [sys.executable, "-m", "ats_ms.bench_students", "--pair", f"{teacher}:{student}", "--students",
                     str(k), "--batch", str(batch), "--num-classes", str(classes), "--image-size", str(size),
                     "--steps", str(steps), "--reps", str(reps), "--warmup", str(warmup), "--device", device]
-            proc = subprocess.run(args, capture_output=True, text=True, check=False)
+            proc = subprocess.run(args, capture_output=True, text=True, check=False, preexec_fn=signals.child_preexec)
             line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             if proc.returncode != 0 or not line:
                 raise RuntimeError(f"benchmark of {teacher}->{student} K={k} failed: {proc.stderr[-1500:]}")

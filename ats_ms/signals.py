@@ -54,6 +54,12 @@ def _watch():
             _default_action(signum)
 
 
+def child_preexec():
+    """``preexec_fn`` for subprocesses: a child inherits the blocked SIGTERM (the signal mask survives
+    fork and exec) but not the watcher, so it unblocks it to stay stoppable by SIGTERM."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
 def install():
     """Call before MindSpore is imported, from the main thread (see module doc)."""
     global _installed  # pylint: disable=global-statement

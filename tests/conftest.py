@@ -28,3 +28,18 @@ def learnable_problem(n=256, size=8, classes=10, seed=0):
     w = np.random.RandomState(1000).randn(3 * size * size, classes)
     y = (x.reshape(n, -1) @ w).argmax(1).astype(np.int32)
     return x, y
+
+
+# The suite runs on two workers, one test file per worker at a time (`-n 2 --dist loadfile`). Handing out
+# the longest files first lets both workers finish together instead of one waiting on a late long file.
+LONGEST_FIRST = ["test_faults", "test_shared_teacher", "test_bad_input", "test_distributed", "test_models",
+                 "test_demo_parity", "test_train_e2e", "test_methods", "test_resume", "test_experiments",
+                 "test_real_cifar10", "test_report_views", "test_convert", "test_quickstart", "test_bench",
+                 "test_analysis", "test_doctor"]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)  # stable: the order within a file is kept

@@ -14,7 +14,7 @@ from conftest import REPO
 
 SCRIPT = os.path.join(REPO, "run_train.sh")
 CONFIG = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
-WHOLE_SPLIT = ["data.train_samples=null", "data.batch_size=64"]  # the quick-start students use 100 images
+SAMPLES = ["data.train_samples=512", "data.batch_size=64"]  # 4 steps of 2 x 64 per epoch
 
 
 def _launch(*args, timeout=300):
@@ -23,16 +23,22 @@ def _launch(*args, timeout=300):
                           timeout=timeout)
 
 
-def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
-    out = str(tmp_path)
+@pytest.fixture(scope="module")
+def teacher_ckpt(tmp_path_factory):
+    """One single-device launch (the launcher's plain path) trains the teacher both tests distil from."""
+    out = str(tmp_path_factory.mktemp("dp_teacher"))
     teacher = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_teacher.yaml"), "--device", "CPU",
-                      "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1")
+                      "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1", *SAMPLES)
     assert teacher.returncode == 0, teacher.stdout[-2000:] + teacher.stderr[-2000:]
-    teacher_ckpt = os.path.join(out, "teacher_resnet14", "best.ckpt")
+    return os.path.join(out, "teacher_resnet14", "best.ckpt")
+
+
+def test_two_process_data_parallel_distillation_on_cpu(tmp_path, teacher_ckpt):
+    out = str(tmp_path)
     proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
                    "--devices", "2", "--master-port", "8129", "--", f"experiment.output_dir={out}",
                    "schedule.epochs=2", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
-                   "optim.lr_scaling=linear", "optim.base_batch_size=64", *WHOLE_SPLIT)
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64", *SAMPLES)
     run = os.path.join(out, "student_resnet8_ats")
     logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -49,7 +55,7 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     for name in ("best.ckpt", "last.ckpt", "train_state.ckpt"):
         assert int(read_meta(os.path.join(run, name))[0]["written_by_rank"]) == 0
     summary = json.load(open(os.path.join(run, "summary.json")))
-    steps_per_epoch = 1438 // (64 * 2)
+    steps_per_epoch = 512 // (64 * 2)
     assert summary["devices"] == 2 and summary["steps"] == 2 * steps_per_epoch
     assert sorted(f for f in os.listdir(run) if f.endswith(".ckpt")) == ["best.ckpt", "last.ckpt", "train_state.ckpt"]
 
@@ -57,7 +63,7 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
                    "--devices", "2", "--master-port", "8131", "--", f"experiment.output_dir={out}",
                    "schedule.epochs=3", "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}",
-                   "optim.lr_scaling=linear", "optim.base_batch_size=64", "checkpoint.resume=auto", *WHOLE_SPLIT)
+                   "optim.lr_scaling=linear", "optim.base_batch_size=64", "checkpoint.resume=auto", *SAMPLES)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     for text in logs.values():
@@ -67,18 +73,15 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path):
     assert json.load(open(os.path.join(run, "summary.json")))["steps"] == 3 * steps_per_epoch
 
 
-def test_shared_teacher_group_under_data_parallel(tmp_path):
+def test_shared_teacher_group_under_data_parallel(tmp_path, teacher_ckpt):
     """A two-student group trained data-parallel on two processes: each rank runs the same group, the ranks
     end with identical students, and rank 0 wrote each student's folder."""
     out = str(tmp_path)
-    teacher = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_teacher.yaml"), "--device", "CPU",
-                      "--", f"experiment.output_dir={out}", "model.arch=resnet8", "schedule.epochs=1")
-    assert teacher.returncode == 0, teacher.stderr[-2000:]
     proc = _launch("--config", os.path.join(REPO, "configs/quickstart/digits_student_ats.yaml"), "--device", "CPU",
                    "--devices", "2", "--master-port", "8135", "--sweep",
                    "--grid distill.tau_wrong=1,2 --shared-teacher --group-size 2", "--", f"experiment.output_dir={out}",
                    "schedule.epochs=1", "teacher.arch=resnet8",
-                   f"teacher.checkpoint={os.path.join(out, 'teacher_resnet14', 'best.ckpt')}", *WHOLE_SPLIT)
+                   f"teacher.checkpoint={teacher_ckpt}", *SAMPLES)
     root = os.path.join(out, "student_resnet8_ats")
     logs = {r: open(os.path.join(root, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     assert proc.returncode == 0, logs[0][-3000:] + logs[1][-3000:]
@@ -87,7 +90,7 @@ def test_shared_teacher_group_under_data_parallel(tmp_path):
     points = ("tau_wrong=1__seed=0", "tau_wrong=2__seed=0")
     for point in points:
         summary = json.load(open(os.path.join(root, point, "summary.json")))
-        assert summary["devices"] == 2 and summary["steps"] == 1438 // 128
+        assert summary["devices"] == 2 and summary["steps"] == 512 // 128
         assert sorted(summary["shared_teacher_group"]) == [os.path.join(root, p) for p in points]
         sums = [re.findall(rf"student parameter checksum (\w+)", logs[r]) for r in (0, 1)]
         assert sums[0] == sums[1] and summary["student_checksum"] in sums[0]

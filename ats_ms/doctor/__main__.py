@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+from ats_ms import signals
 from ats_ms.cli import run_cli
 from ats_ms.doctor import checks
 
@@ -34,7 +35,8 @@ def run_probe(target, train, timeout=600):
     env = dict(os.environ, GLOG_v=os.environ.get("GLOG_v", "3"))
     args = [sys.executable, "-m", "ats_ms.doctor.probe", target] + (["--train"] if train else [])
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+                              preexec_fn=signals.child_preexec)
     except subprocess.TimeoutExpired:
         return {"target": target, "initialised": False, "trained": False, "error": f"no answer within {timeout} s"}
     for line in proc.stdout.splitlines():
