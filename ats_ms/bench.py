@@ -18,74 +18,39 @@ code path) and the process's peak memory.  ``--torch`` times the same KD step wr
 import argparse
 import json
 import platform
-import resource
-import statistics
 import sys
-import time
 
 import numpy as np
 
+from ats_ms.bench_timing import first_call_s, median_ms, peak_rss_mb, run_record, synthetic_batch, train_step
 from ats_ms.cli import run_cli
 from ats_ms.errors import ConfigError
 
 
-def _median_ms(fn, steps, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        times.append((time.perf_counter() - start) / steps * 1000)
-    return statistics.median(times)
-
-
-def _first_call_s(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, fold_bn=True):
-    import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from ats_ms.distill import FrozenTeacher, LossNet, TrainStep  # pylint: disable=import-outside-toplevel
-    from ats_ms.engine.optim import create_optimizer  # pylint: disable=import-outside-toplevel
-    from ats_ms.config.schema import OptimConfig  # pylint: disable=import-outside-toplevel
+    from ats_ms.distill import FrozenTeacher, LossNet  # pylint: disable=import-outside-toplevel
     from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
     from ats_ms.losses.ce import CELoss  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
 
-    rng = np.random.RandomState(0)
-    x = ms.Tensor(rng.randn(batch, 3, size, size).astype(np.float32))
-    y = ms.Tensor(rng.randint(0, classes, batch).astype(np.int32))
-    lrs = np.full(10 ** 6, 0.01, np.float32)
+    x, y = synthetic_batch(batch, classes, size)
 
-    def train_step(loss_net, student):
-        step = TrainStep(loss_net, create_optimizer(OptimConfig(), student.trainable_params(), lrs))
-        step.set_train(True)
-        return lambda: step(x, y)[0].asnumpy()
+    def timed(loss_net, student, *inputs):
+        step = train_step(loss_net, student.trainable_params())
+        return lambda: step(x, y, *inputs)[0].asnumpy()
 
     student_ce = create_model(student_arch, classes)
-    ce = train_step(LossNet([student_ce], [CELoss()]), student_ce)
+    ce = timed(LossNet([student_ce], [CELoss()]), student_ce)
     teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
     infer = lambda: teacher(x).asnumpy()  # noqa: E731
     student_kd = create_model(student_arch, classes)
-    kd = train_step(LossNet([student_kd], [ATSLoss(4.0, 2.0)], teacher), student_kd)
+    kd = timed(LossNet([student_kd], [ATSLoss(4.0, 2.0)], teacher), student_kd)
     student_cached = create_model(student_arch, classes)
-    cached_step = TrainStep(LossNet([student_cached], [ATSLoss(4.0, 2.0)], cached=True),
-                            create_optimizer(OptimConfig(), student_cached.trainable_params(), lrs))
-    cached_step.set_train(True)
-    t_logits = teacher(x)
-    cached = lambda: cached_step(x, y, t_logits)[0].asnumpy()  # noqa: E731
+    cached = timed(LossNet([student_cached], [ATSLoss(4.0, 2.0)], cached=True), student_cached, teacher(x))
     row = {"teacher": teacher_arch, "student": student_arch, "batch": batch, "teacher_bn_folded": fold_bn}
     for name, fn in (("ce", ce), ("teacher", infer), ("kd", kd), ("cached_kd", cached)):
-        row[f"{name}_compile_s"] = round(_first_call_s(fn), 2)
-        ms_per_step = _median_ms(fn, steps, reps, warmup)
+        row[f"{name}_compile_s"] = round(first_call_s(fn), 2)
+        ms_per_step = median_ms(fn, steps, reps, warmup)
         row[f"{name}_ms"] = round(ms_per_step, 1)
         row[f"{name}_img_s"] = round(batch / ms_per_step * 1000, 1)
     row["overhead"] = round(row["kd_ms"] / (row["ce_ms"] + row["teacher_ms"]), 3)
@@ -117,7 +82,7 @@ def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, w
         opt.step()
         return loss.item()
 
-    ms_per_step = _median_ms(step, steps, reps, warmup)
+    ms_per_step = median_ms(step, steps, reps, warmup)
     return {"torch_kd_ms": round(ms_per_step, 1), "torch_kd_img_s": round(batch / ms_per_step * 1000, 1),
             "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
 
@@ -190,10 +155,8 @@ def main(argv=None):
             print(line, flush=True)
     pipeline = bench_pipeline(max(batches))
     print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
-    result = {"rows": rows, "pipeline_images_per_s": pipeline, "device": args.device,
-              "machine": {"processor": platform.processor() or platform.machine(), "cpus": __import__("os").cpu_count()},
-              "versions": {"mindspore": ms.__version__, "python": platform.python_version()},
-              "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])}
+    result = dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline,
+                  versions={"mindspore": ms.__version__, "python": platform.python_version()})
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)
@@ -211,10 +174,7 @@ def _bench_students(args, pairs, batches, argv):
                    args.device)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
-            json.dump({"rows": rows, "device": args.device, "machine": {"processor": platform.processor() or
-                                                                        platform.machine(), "cpus": __import__("os").cpu_count()},
-                       "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])},
-                      f, indent=2)
+            json.dump(dict(run_record(args.device, argv), rows=rows), f, indent=2)
     return 0
 
 

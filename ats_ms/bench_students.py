@@ -9,50 +9,30 @@ K x (the K = 1 step) / (the K step): what a grid of K points costs against K sep
 """
 import argparse
 import json
-import resource
-import statistics
 import subprocess
 import sys
-import time
-
-import numpy as np
 
 from ats_ms import signals
+from ats_ms.bench_timing import first_call_s, median_ms, peak_rss_mb, synthetic_batch, train_step
 
 
 def measure(teacher_arch, student_arch, k, batch, classes, size, steps, reps, warmup, fold_bn=True):
     import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from ats_ms.config.schema import OptimConfig  # pylint: disable=import-outside-toplevel
-    from ats_ms.distill import FrozenTeacher, LossNet, TrainStep  # pylint: disable=import-outside-toplevel
-    from ats_ms.engine.optim import create_optimizer  # pylint: disable=import-outside-toplevel
+    from ats_ms.distill import FrozenTeacher, LossNet  # pylint: disable=import-outside-toplevel
     from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
     ms.set_context(mode=ms.GRAPH_MODE)
-    rng = np.random.RandomState(0)
-    x = ms.Tensor(rng.randn(batch, 3, size, size).astype(np.float32))
-    y = ms.Tensor(rng.randint(0, classes, batch).astype(np.int32))
+    x, y = synthetic_batch(batch, classes, size)
     students = [create_model(student_arch, classes) for _ in range(k)]
     losses = [ATSLoss(4.0, 1.0 + i % 4) for i in range(k)]  # a grid: every student its own temperatures
     teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
-    net = LossNet(students, losses, teacher)
-    params = [p for s in students for p in s.trainable_params()]
-    step = TrainStep(net, create_optimizer(OptimConfig(), params, np.full(10 ** 6, 0.01, np.float32)))
-    step.set_train(True)
-    start = time.perf_counter()
-    step(x, y)[0].asnumpy()
-    compile_s = time.perf_counter() - start
-    for _ in range(warmup):
-        step(x, y)[0].asnumpy()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step(x, y)[0].asnumpy()
-        times.append((time.perf_counter() - start) / steps * 1000)
-    step_ms = statistics.median(times)
+    step = train_step(LossNet(students, losses, teacher), [p for s in students for p in s.trainable_params()])
+    run = lambda: step(x, y)[0].asnumpy()  # noqa: E731
+    compile_s = first_call_s(run)
+    step_ms = median_ms(run, steps, reps, warmup)
     return {"teacher": teacher_arch, "student": student_arch, "students": k, "batch": batch,
             "group_step_ms": round(step_ms, 1), "per_student_step_ms": round(step_ms / k, 1),
-            "compile_s": round(compile_s, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            "compile_s": round(compile_s, 2), "peak_rss_mb": round(peak_rss_mb())}
 
 
 def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
