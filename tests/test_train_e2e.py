@@ -65,8 +65,30 @@ def test_students_distil_from_the_teacher(teacher_run, method, tau_wrong):
     records = _lines(os.path.join(run, "metrics.jsonl"))
     teacher_eval = [r for r in records if r["type"] == "teacher_eval"]
     assert len(teacher_eval) == 1 and abs(teacher_eval[0]["top1"] - teacher_summary["best_top1"]) < 1e-6
-    assert "kd" in open(os.path.join(run, "train.log")).read()
+    log = open(os.path.join(run, "train.log")).read()
+    assert "kd" in log
+    _assert_setup_block(log, method, tau_wrong, teacher_ckpt)
     np.testing.assert_array_equal(ms.load_checkpoint(teacher_ckpt)["layer1.0.bn1.moving_mean"].asnumpy(), before)
+
+
+# SPEC section 4 counts with 100 classes, less the classifier's 64 x 90 weights and 90 biases for 10 classes.
+SPEC_PARAMS_10_CLASSES = {"resnet8": 83_892 - 64 * 90 - 90, "resnet14": 181_108 - 64 * 90 - 90}
+
+
+def _assert_setup_block(log, method, tau_wrong, teacher_ckpt):
+    """The block printed before training names what the user asked for; parameter counts are the
+    architectures' trainable parameters (SPEC), also for a teacher whose BatchNorms were folded."""
+    steps = 1438 // 64
+    for line in (f"data      digits from ",
+                 f"train 1,438 images ({steps} steps of 64), test 359; augment on",
+                 f"student   resnet8 ({SPEC_PARAMS_10_CLASSES['resnet8']:,} parameters, padding",
+                 f"teacher   resnet14 ({SPEC_PARAMS_10_CLASSES['resnet14']:,} parameters) from {teacher_ckpt}; "
+                 "frozen, BatchNorm folded",
+                 f"method    {method}: tau_target 4, tau_wrong {tau_wrong:g}, tau_student 1",
+                 "optimizer sgd lr 0.05 (global batch 64), momentum 0.9, weight decay 0.0005",
+                 f"schedule  no warm-up, then constant; 2 epochs x {steps} steps = {2 * steps} steps",
+                 "device    CPU, graph mode, AMP O0, 1 device(s), seed 0"):
+        assert line in log, (line, log[:3000])
 
 
 def test_eval_and_export_round_trip(teacher_run, tmp_path):

@@ -12,6 +12,7 @@ from mindspore import nn, ops
 from mindspore.nn.layer.normalization import _BatchNorm
 
 from ats_ms.distill.fold_bn import fold_batchnorm
+from ats_ms.models import count_params
 
 
 def freeze(net):
@@ -33,11 +34,14 @@ class FrozenTeacher(nn.Cell):
 
     ``fold_bn`` (default) folds every BatchNorm that directly follows a convolution into it
     (``ats_ms.distill.fold_bn``): the same function in fewer operations.  The wrapped network is
-    modified in place, so load the teacher's weights before wrapping it.
+    modified in place, so load the teacher's weights before wrapping it.  ``num_params`` keeps the
+    architecture's trainable parameter count from before folding (the number users compare with papers);
+    the folded network has fewer (each BatchNorm's scale and shift become one conv bias).
     """
 
     def __init__(self, net, fold_bn=True):
         super().__init__()
+        self.num_params = count_params(net)
         self.folded = fold_batchnorm(net) if fold_bn else 0
         self.net = freeze(net)
 

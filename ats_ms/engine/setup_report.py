@@ -44,7 +44,7 @@ def setup_lines(t):
     lines.append(f"  student   {cfg.model.arch} ({count_params(student):,} parameters, padding {t.student_padding})"
                  + (f" x {len(students)} (same initial weights, same batches)" if len(students) > 1 else ""))
     if t.teacher is not None:
-        lines.append(f"  teacher   {cfg.teacher.arch} ({count_params(t.teacher, False):,} parameters) from "
+        lines.append(f"  teacher   {cfg.teacher.arch} ({t.teacher.num_params:,} parameters) from "
                      f"{cfg.teacher.checkpoint}; frozen, BatchNorm {'folded' if t.teacher.folded else 'kept'}"
                      + (", logits cached" if t.cached else ""))
     for m in students:
