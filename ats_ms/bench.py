@@ -17,7 +17,6 @@ code path) and the process's peak memory.  ``--torch`` times the same KD step wr
 """
 import argparse
 import json
-import platform
 import sys
 
 import numpy as np
@@ -155,8 +154,7 @@ def main(argv=None):
             print(line, flush=True)
     pipeline = bench_pipeline(max(batches))
     print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
-    result = dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline,
-                  versions={"mindspore": ms.__version__, "python": platform.python_version()})
+    result = dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)

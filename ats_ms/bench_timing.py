@@ -53,6 +53,8 @@ def train_step(loss_net, params):
 
 def run_record(device, argv):
     """What a results file says about where and how it was measured."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
     return {"device": device, "machine": {"processor": platform.processor() or platform.machine(),
                                           "cpus": os.cpu_count()},
+            "versions": {"mindspore": ms.__version__, "python": platform.python_version()},
             "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])}

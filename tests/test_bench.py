@@ -1,7 +1,17 @@
 """The benchmark command runs and reports every quantity (speed itself is never asserted)."""
 import json
+import os
+
+import mindspore as ms
 
 from train_helpers import run_cli
+
+
+def _assert_run_record(result, command_start):
+    """Where and how a results file was measured, the same fields for both benchmarks."""
+    assert result["device"] == "CPU" and result["machine"]["cpus"] == os.cpu_count()
+    assert result["versions"]["mindspore"] == ms.__version__
+    assert result["command"].startswith(command_start), result["command"]
 
 
 def test_bench_reports_every_measurement(tmp_path):
@@ -16,6 +26,7 @@ def test_bench_reports_every_measurement(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.load(open(tmp_path / "b.json"))
     (row,) = result["rows"]
+    _assert_run_record(result, "python -m ats_ms.bench --pairs resnet8:resnet8 --batch-sizes 8")
     for key in ("ce_ms", "teacher_ms", "kd_ms", "cached_kd_ms", "kd_img_s", "overhead", "ce_compile_s", "kd_compile_s",
                 "peak_rss_mb"):
         assert row[key] > 0, key
@@ -35,7 +46,9 @@ def test_bench_of_shared_teacher_groups_reports_per_student_cost(tmp_path):
                                     "1", "--reps", "1", "--warmup", "0", "--num-classes", "10", "--output",
                                     str(tmp_path / "s.json")])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = json.load(open(tmp_path / "s.json"))["rows"]
+    result = json.load(open(tmp_path / "s.json"))
+    _assert_run_record(result, "python -m ats_ms.bench --pairs resnet8:resnet8 --batch-sizes 8 --students 1,2")
+    rows = result["rows"]
     assert [r["students"] for r in rows] == [1, 2]
     for row in rows:
         assert row["group_step_ms"] > 0 and row["peak_rss_mb"] > 0 and row["speedup_vs_separate"] > 0

@@ -73,3 +73,36 @@ def test_capacity_mismatch_configs_use_published_defaults():
     assert ls.logit_standardize and (ls.tau_target, ls.kd_weight) == (2.0, 9.0)
     assert load_config(os.path.join(folder, "isats.yaml")).distill.method == "isats"
     assert load_config(os.path.join(folder, "ats_guard.yaml")).distill.keep_target_top
+
+
+SHORT = os.path.join(REPO, "configs", "cifar10", "short")
+
+
+def test_cifar10_short_recipe_is_the_schedule_issue_14_asked_for():
+    """The values written in issue 14 and SPEC's CIFAR-10 mean/std, checked against every config of the
+    recipe; the students read the checkpoint the teacher config writes."""
+    import numpy as np
+    from ats_ms.engine.schedule import create_scheduler
+    teacher = load_config(os.path.join(SHORT, "teacher_resnet20.yaml"))
+    students = {m: load_config(os.path.join(SHORT, "resnet20_to_resnet8", f"{m}.yaml")) for m in ("ce", "ts", "ats")}
+    for cfg in [teacher] + list(students.values()):
+        assert cfg.data.name == "cifar10" and cfg.data.batch_size == 128
+        assert tuple(cfg.data.mean) == (0.4914, 0.4822, 0.4465) and tuple(cfg.data.std) == (0.2470, 0.2435, 0.2616)
+        assert (cfg.optim.name, cfg.optim.lr, cfg.optim.momentum, cfg.optim.weight_decay) == ("sgd", 0.05, 0.9, 5e-4)
+        s = cfg.schedule
+        assert (s.policy, s.epochs, s.warmup_epochs, list(s.milestones), s.gamma) == ("step", 10, 1, [6, 8], 0.1)
+        assert cfg.experiment.seed == 0
+    assert teacher.model.arch == "resnet20" and teacher.distill.method == "none"
+    written = os.path.join(teacher.experiment.output_dir, teacher.experiment.name, "best.ckpt")
+    assert students["ce"].model.arch == "resnet8" and students["ce"].distill.method == "none"  # CE only
+    for name, taus in (("ts", (4.0, 4.0)), ("ats", (4.0, 2.0))):
+        cfg, d = students[name], students[name].distill
+        assert cfg.model.arch == "resnet8" and cfg.teacher.arch == "resnet20" and cfg.teacher.checkpoint == written
+        assert (d.method, d.tau_target, d.tau_wrong) == (name, *taus)
+        assert (d.tau_student, d.ce_weight, d.kd_weight, d.form) == (1.0, 0.5, 0.5, "soft_ce")
+    steps = 50_000 // 128  # 390 steps per epoch, the last partial batch dropped
+    lr = create_scheduler(teacher.schedule, teacher.optim.lr, steps)
+    assert len(lr) == 10 * steps
+    np.testing.assert_allclose(lr[49], 0.05 * 50 / steps, rtol=1e-5)  # linear warm-up over epoch 1
+    for epoch, value in ((2, 0.05), (6, 0.05), (7, 0.005), (8, 0.005), (9, 0.0005), (10, 0.0005)):
+        np.testing.assert_allclose(lr[(epoch - 1) * steps:epoch * steps], value, rtol=1e-5, err_msg=f"epoch {epoch}")

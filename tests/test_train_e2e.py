@@ -12,7 +12,7 @@ from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
 from ats_ms.errors import CheckpointError, ConfigError, RunFolderError
 from ats_ms.models import create_model
-from train_helpers import run_cli, tiny_overrides
+from train_helpers import REPO, run_cli, tiny_overrides
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def _assert_setup_block(log, method, tau_wrong, teacher_ckpt):
     """The block printed before training names what the user asked for; parameter counts are the
     architectures' trainable parameters (SPEC), also for a teacher whose BatchNorms were folded."""
     steps = 1438 // 64
-    for line in (f"data      digits from ",
+    for line in ("data      digits from ",
                  f"train 1,438 images ({steps} steps of 64), test 359; augment on",
                  f"student   resnet8 ({SPEC_PARAMS_10_CLASSES['resnet8']:,} parameters, padding",
                  f"teacher   resnet14 ({SPEC_PARAMS_10_CLASSES['resnet14']:,} parameters) from {teacher_ckpt}; "
@@ -132,6 +132,26 @@ def test_cifar_training_path_on_fixture_files(tmp_path):
     student = train(load_config(None, tiny_overrides(str(tmp_path), "s", "vgg8", epochs=1, **common, **{
         "distill.method": "ats", "teacher.arch": "resnet8", "teacher.checkpoint": f"{tmp_path}/t/best.ckpt"})))
     assert student["steps"] == 3 and student["last_top1"] is not None
+
+
+def test_cifar10_short_recipe_runs_as_shipped(tmp_path, monkeypatch):
+    """The README's real-data commands, on tiny real-format CIFAR-10 files: the teacher config, then the ATS
+    student config, which finds the teacher's checkpoint at the path the teacher config writes. Only the
+    data root, the number of images and the epochs are overridden."""
+    from cifar_fixtures import random_split, write_binary
+    write_binary(str(tmp_path / "data"), "cifar10", random_split(128, 10, 1), random_split(20, 10, 2))
+    monkeypatch.chdir(tmp_path)  # the recipe's run folders are relative: runs/cifar10/short/...
+    small = ["data.root=data", "data.train_samples=128", "data.test_samples=20", "schedule.epochs=1"]
+    short = os.path.join(REPO, "configs", "cifar10", "short")
+    teacher = train(load_config(os.path.join(short, "teacher_resnet20.yaml"), small))
+    assert teacher["arch"] == "resnet20" and teacher["steps"] == 1 and teacher["test_images"] == 20
+    assert os.path.isfile("runs/cifar10/short/teacher_resnet20/best.ckpt")
+    student = train(load_config(os.path.join(short, "resnet20_to_resnet8", "ats.yaml"), small))
+    assert (student["arch"], student["teacher"], student["method"]) == ("resnet8", "resnet20", "ats")
+    assert (student["tau_target"], student["tau_wrong"], student["steps"]) == (4.0, 2.0, 1)
+    teacher_eval = [r for r in _lines("runs/cifar10/short/resnet20_to_resnet8_ats/metrics.jsonl")
+                    if r["type"] == "teacher_eval"]
+    assert len(teacher_eval) == 1 and abs(teacher_eval[0]["top1"] - teacher["best_top1"]) < 1e-6
 
 
 def test_amp_o2_distillation_with_dynamic_loss_scale(teacher_run):
