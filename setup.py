@@ -27,11 +27,26 @@ GPU_LIBS = [
 ]
 
 
+def package_modules():
+    """Every module of the source tree's package, as the doctor names them (ats_ms.doctor.package)."""
+    names = []
+    root = os.path.join(HERE, "ats_ms")
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "shipped_configs")]
+        rel = os.path.relpath(folder, HERE).replace(os.sep, ".")
+        names += [rel if f == "__init__.py" else f"{rel}.{f[:-3]}" for f in files if f.endswith(".py")]
+    return sorted(names)
+
+
 class BuildWithConfigs(build_py):
-    """build_py that also copies configs/**/*.yaml into <build>/ats_ms/shipped_configs/."""
+    """build_py that also copies configs/**/*.yaml into <build>/ats_ms/shipped_configs/ and writes the
+    source tree's module list to <build>/ats_ms/_modules.txt, so that ``python -m ats_ms.doctor`` can tell a
+    whole install from one that lost a module."""
 
     def run(self):
         super().run()
+        with open(os.path.join(self.build_lib, "ats_ms", "_modules.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(package_modules()) + "\n")
         source = os.path.join(HERE, "configs")
         if not os.path.isdir(source):
             return

@@ -33,7 +33,41 @@ def test_doctor_reports_cpu_ready_and_names_what_gpu_lacks():
         assert f"[FAIL] {soname}: missing" in out, soname
     assert 'fix: pip install -e ".[gpu]"' in out and "libcuda.so.1 (NVIDIA driver): missing" in out
     assert "[FAIL] GPU: cannot be used" in out and "verdict: ats_ms cannot train on GPU here" in out
+    gpu_verdict = next(line for line in out.splitlines() if "GPU: cannot be used" in line)
+    assert "libge_runner" not in gpu_verdict and len(gpu_verdict) < 200, gpu_verdict  # one readable line
+    assert "CANN" not in out and "[info] Ascend: python -m ats_ms.doctor --device Ascend" in out  # not asked for
     assert "Traceback" not in proc.stderr
+
+
+def test_the_doctor_names_modules_an_install_lost(tmp_path):
+    """A wheel built from a tree whose folder lacked __init__.py lost that folder's modules: the build-time
+    list names them; in a source tree, the folder itself is named."""
+    from ats_ms.doctor import package
+    installed = tmp_path / "site" / "ats_ms"
+    (installed / "losses").mkdir(parents=True)
+    for name in ("__init__.py", "losses/__init__.py", "losses/ats.py"):
+        (installed / name).write_text("")
+    (installed / "_modules.txt").write_text("ats_ms\nats_ms.engine\nats_ms.engine.trainer\nats_ms.losses\n"
+                                            "ats_ms.losses.ats\n")
+    lines = package.check(str(installed))
+    assert lines[0][0] == "fail" and "2 of the 5 modules" in lines[0][2] and "ats_ms.engine.trainer" in lines[0][2]
+    assert not any(status == "ok" for status, *_ in lines)
+
+    source = tmp_path / "src" / "ats_ms"
+    (source / "engine").mkdir(parents=True)
+    (source / "__init__.py").write_text("")
+    (source / "engine" / "trainer.py").write_text("")
+    assert package.folders_without_init(str(source)) == ["ats_ms/engine"]
+    assert package.check(str(source))[0][:2] == ("fail", "source tree")
+
+
+def test_probe_errors_become_one_readable_line():
+    from ats_ms.doctor.__main__ import short_error
+    raw = ("RuntimeError: Unsupported device target GPU. This process only supports one of the ['CPU']. Please check "
+           "whether the GPU environment is installed ... | Load dynamic library: libmindspore_ascend.so.2 failed. "
+           "libge_runner.so: cannot open shared object file: No such file or directory")
+    assert short_error("GPU", raw) == "MindSpore could not load its GPU backend (this process can use: CPU)"
+    assert short_error("CPU", "ValueError: bad. second sentence") == "ValueError: bad."
 
 
 def test_elf_reader_agrees_with_readelf_on_mindsporess_plugins():

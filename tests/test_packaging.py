@@ -1,53 +1,124 @@
-"""An ordinary install (a built wheel, not the editable checkout) carries the shipped configs, and every
-command that needs them works from any folder."""
+"""What a user's ``pip install .`` or wheel gets: every module and every shipped config, and every command
+working from any folder where no checkout and no editable install can be seen.
+
+The sdist is built from a copy of the source tree, the wheel from the unpacked sdist (so a file the sdist
+forgets is caught too), and the wheel is installed into a ``--target`` folder.  The commands then run with
+``python -S`` (no site-packages processing, hence no ``.pth`` file and no editable finder) and a
+``PYTHONPATH`` of that folder plus the folder that holds MindSpore and the other dependencies, from a folder
+that is not the checkout.
+"""
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
+
+import mindspore
+import pytest
 
 from conftest import REPO
 
+DEPENDENCIES = os.path.dirname(os.path.dirname(mindspore.__file__))  # where pip put MindSpore, numpy, yaml, ...
 
-def _run(args, cwd, env):
-    proc = subprocess.run([sys.executable] + args, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+def source_modules():
+    """Every ``*.py`` file of the package in the source tree, as a path relative to the repository."""
+    found = []
+    for folder, dirs, files in os.walk(os.path.join(REPO, "ats_ms")):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "shipped_configs")]
+        found += [os.path.relpath(os.path.join(folder, f), REPO).replace(os.sep, "/") for f in files if f.endswith(".py")]
+    return sorted(found)
+
+
+def source_configs():
+    root = os.path.join(REPO, "configs")
+    return sorted(os.path.relpath(p, root).replace(os.sep, "/")
+                  for p in glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True))
+
+
+def _run(args, cwd, env, timeout=600):
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    assert proc.returncode == 0, f"{args}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
 
-def test_wheel_carries_the_configs_and_runs_from_another_folder(tmp_path):
-    source = tmp_path / "source"  # build from a copy, so the checkout stays as it is
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(sdist path, wheel path, the --target folder the wheel was installed into)."""
+    tmp = tmp_path_factory.mktemp("packaging")
+    source = tmp / "source"  # build from a copy, so the checkout stays as it is
     source.mkdir()
-    for name in ("setup.py", "README.md", "MANIFEST.in", "run_train.sh"):
-        shutil.copy(os.path.join(REPO, name), source / name)
-    shutil.copytree(os.path.join(REPO, "ats_ms"), source / "ats_ms", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.py", "README.md", "MANIFEST.in", "run_train.sh", "pyproject.toml"):
+        if os.path.exists(os.path.join(REPO, name)):
+            shutil.copy(os.path.join(REPO, name), source / name)
+    shutil.copytree(os.path.join(REPO, "ats_ms"), source / "ats_ms",
+                    ignore=shutil.ignore_patterns("__pycache__", "shipped_configs", "*.egg-info"))
     shutil.copytree(os.path.join(REPO, "configs"), source / "configs")
     env = dict(os.environ, GLOG_v="3")
-    _run(["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source), "-w", str(tmp_path / "dist")],
-         tmp_path, env)
-    (wheel,) = glob.glob(str(tmp_path / "dist" / "ats_ms-*.whl"))
-    site = tmp_path / "site"
-    _run(["-m", "pip", "install", "--no-deps", "-q", "--target", str(site), wheel], tmp_path, env)
-    shutil.rmtree(source)  # nothing may come from the source tree any more
+    _run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp / "dist")], source, env)
+    (sdist,) = glob.glob(str(tmp / "dist" / "ats_ms-*.tar.gz"))
+    unpacked = tmp / "unpacked"
+    with tarfile.open(sdist) as tar:
+        tar.extractall(unpacked, filter="data")
+    (sdist_root,) = glob.glob(str(unpacked / "ats_ms-*"))
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", sdist_root,
+          "-w", str(tmp / "dist")], tmp, env)
+    (wheel,) = glob.glob(str(tmp / "dist" / "ats_ms-*.whl"))
+    site = tmp / "site"
+    _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), wheel], tmp, env)
+    shutil.rmtree(source)
+    shutil.rmtree(unpacked)  # nothing may come from a source tree any more
+    return sdist, wheel, site
 
+
+def test_wheel_and_sdist_hold_every_module_and_config(built):
+    sdist, wheel, _ = built
+    modules, configs = source_modules(), source_configs()
+    with zipfile.ZipFile(wheel) as z:
+        in_wheel = set(z.namelist())
+    assert [m for m in modules if m not in in_wheel] == []
+    assert [c for c in configs if f"ats_ms/shipped_configs/{c}" not in in_wheel] == []
+    with tarfile.open(sdist) as tar:
+        in_sdist = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    assert [m for m in modules if m not in in_sdist] == []
+    assert [c for c in configs if f"configs/{c}" not in in_sdist] == []
+    assert {"setup.py", "README.md", "run_train.sh"} <= in_sdist
+
+
+def test_installed_wheel_runs_every_command_where_no_checkout_is_visible(built, tmp_path):
+    _, _, site = built
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env["PYTHONPATH"] = str(site)
-    where = _run(["-c", "import ats_ms, ats_ms.config.shipped as s; print(ats_ms.__file__); print(s.config_root())"],
-                 elsewhere, env).split()
-    assert where[0].startswith(str(site)) and where[1] == str(site / "ats_ms" / "shipped_configs")
-    listing = _run(["-m", "ats_ms.configs"], elsewhere, env)
-    for name in ("quickstart/digits_teacher", "cifar100/ats_paper/resnet110_to_vgg8/ats", "recipes/demo",
-                 "cifar10/short/resnet20_to_resnet8/ats"):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(GLOG_v="3", PYTHONPATH=os.pathsep.join([str(site), DEPENDENCIES]))
+    python = [sys.executable, "-S"]
+
+    names = [m[:-len(".py")].replace("/", ".").replace(".__init__", "") for m in source_modules()]
+    imported = _run(python + ["-c", "import importlib, sys\nfor n in sys.argv[1:]:\n    m = importlib.import_module(n)\n"
+                              "    print(n, m.__file__)"] + names, elsewhere, env)
+    assert len(imported.splitlines()) == len(names)
+    assert all(line.split()[1].startswith(str(site)) for line in imported.splitlines()), imported
+
+    doctor = _run(python + ["-m", "ats_ms.doctor"], elsewhere, env, timeout=300)
+    assert f"all {len(names)} modules present" in doctor and "verdict: ats_ms can train on CPU here" in doctor
+
+    listing = _run(python + ["-m", "ats_ms.configs"], elsewhere, env)
+    for name in ("quickstart/digits_teacher", "cifar100/ats_paper/resnet110_to_vgg8/ats", "recipes/demo"):
         assert name in listing, name
-    assert "ATS paper pair resnet110 -> vgg8 on CIFAR-100" in listing  # the one-line descriptions
-    run_dir = _run(["-m", "ats_ms.train", "--config", "cifar100/ats_paper/resnet110_to_vgg8/ats", "--print-run-dir"],
-                   elsewhere, env)
+    run_dir = _run(python + ["-m", "ats_ms.train", "--config", "cifar100/ats_paper/resnet110_to_vgg8/ats",
+                             "--print-run-dir"], elsewhere, env)
     assert run_dir.strip() == os.path.join("runs", "cifar100", "ats_paper", "resnet110_to_vgg8_ats")
-    _run(["-m", "ats_ms.train", "--recipe", "demo", "--print-run-dir"], elsewhere, env)
-    _run(["-c", "from ats_ms.config import load_config; from ats_ms.config.shipped import quickstart_config as q; "
-                "[load_config(q(f)) for f in ('digits_teacher.yaml', 'digits_student_ce.yaml', "
-                "'digits_student_ts.yaml', 'digits_student_ats.yaml')]"], elsewhere, env)
-    out = _run(["-m", "ats_ms.train", "--config", "quickstart/digits_teacher", "experiment.output_dir=runs",
-                "schedule.epochs=1", "model.arch=resnet8", "data.train_samples=256"], elsewhere, env)
-    assert "done: best top1" in out and os.path.isfile(elsewhere / "runs" / "teacher_resnet14" / "summary.json")
+
+    out = _run(python + ["-m", "ats_ms.train", "--config", "quickstart/digits_teacher", "experiment.output_dir=runs",
+                         "experiment.name=t", "schedule.epochs=1", "model.arch=resnet8", "data.train_samples=256"],
+               elsewhere, env)
+    assert "done: best top1" in out
+    run = elsewhere / "runs" / "t"
+    assert (run / "summary.json").is_file()
+    evaluated = _run(python + ["-m", "ats_ms.eval", "--config", str(run / "config.yaml"), "--checkpoint",
+                               str(run / "best.ckpt")], elsewhere, env)
+    assert "top1" in evaluated
+    table = _run(python + ["-m", "ats_ms.report", "runs"], elsewhere, env)
+    assert "resnet8" in table

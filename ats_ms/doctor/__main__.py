@@ -10,12 +10,13 @@ times.  Exit code 0 when every requested target trained, 1 otherwise.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
 from ats_ms import signals
 from ats_ms.cli import run_cli
-from ats_ms.doctor import checks
+from ats_ms.doctor import checks, package
 
 MARK = {"ok": "[ok]  ", "warn": "[warn]", "fail": "[FAIL]", "info": "[info]"}
 TARGETS = ("CPU", "GPU", "Ascend")
@@ -47,15 +48,27 @@ def run_probe(target, train, timeout=600):
             "error": f"the probe process ended with code {proc.returncode}: {tail}"}
 
 
+def short_error(target, text):
+    """One readable line from a probe's error: MindSpore's refusal of a device names every backend library it
+    failed to load (the Ascend ones included when GPU was asked); the checks above already list those."""
+    text = " ".join(str(text).split())
+    match = re.search(r"Unsupported device target (\w+)\. This process only supports one of the \[([^\]]*)\]", text)
+    if match:
+        available = match[2].replace("'", "") or "none"
+        return f"MindSpore could not load its {match[1]} backend (this process can use: {available})"
+    first = re.split(r"(?<=[.!?]) | \| ", text)[0]
+    return first if len(first) <= 200 else first[:197] + "..."
+
+
 def describe(result):
     if result.get("trained"):
         return (f"trains: init {result['init_s']} s; CE step {result['ce_step_ms']} ms, ATS step {result['ats_step_ms']} "
                 f"ms (resnet8, batch 16, 32x32; first steps with compilation {result['ce_first_step_s']} s / "
                 f"{result['ats_first_step_s']} s)")
     if result.get("initialised"):
-        return f"initialises in {result['init_s']} s" + (f", but training failed: {result['error']}"
-                                                           if result.get("error") else "")
-    return f"cannot be used: {result.get('error', 'unknown error')}"
+        return f"initialises in {result['init_s']} s" + (
+            f", but training failed: {short_error(result['target'], result['error'])}" if result.get("error") else "")
+    return f"cannot be used: {short_error(result['target'], result.get('error', 'unknown error'))}"
 
 
 def main(argv=None):
@@ -65,35 +78,38 @@ def main(argv=None):
                         help="target that must be able to train (repeatable; default CPU)")
     parser.add_argument("--no-probe", action="store_true", help="only the static checks (no MindSpore process)")
     args = parser.parse_args(argv)
-    requested = args.device or ["CPU"]
-    _print_section("versions", checks.versions())
+    requested = list(dict.fromkeys(args.device or ["CPU"]))
+    version_lines = checks.versions()
+    _print_section("versions", version_lines)
+    package_lines = [checks.Check(name, status, detail, fix) for status, name, detail, fix in package.check()]
+    _print_section("package", package_lines)
     backend_lines = checks.backends()
     _print_section("MindSpore backends", backend_lines)
-    _print_section("CPU", checks.cpu_traps())
-    gpu = checks.gpu_toolchain() + checks.gpu_libraries() + checks.nvidia_smi()
-    _print_section("GPU (CUDA 11 libraries MindSpore's GPU plugin loads)", gpu)
-    ascend = checks.ascend_environment()
-    _print_section("Ascend (CANN)", ascend)
-    failed = [c for c in checks.versions() if c.status == "fail"]
-    verdicts = {}
+    static = {"CPU": checks.cpu_traps}
+    static["GPU"] = lambda: checks.gpu_toolchain() + checks.gpu_libraries() + checks.nvidia_smi()
+    static["Ascend"] = checks.ascend_environment
+    titles = {"CPU": "CPU", "GPU": "GPU (CUDA 11 libraries MindSpore's GPU plugin loads)", "Ascend": "Ascend (CANN)"}
+    found = {}
+    for target in requested:
+        found[target] = static[target]()
+        _print_section(titles[target], found[target])
+    others = [t for t in TARGETS if t not in requested]
+    if others:
+        print("\nnot checked (ask with --device)")
+        for target in others:
+            print(f"  {MARK['info']} {target}: python -m ats_ms.doctor --device {target}")
+    failed = [c for c in version_lines + package_lines if c.status == "fail"]
+    can_train = {t: False for t in requested}
     if not args.no_probe:
-        present = [name.split()[0] for name in (c.name for c in backend_lines if c.status == "ok")]
         print("\ndevice targets")
-        for target in TARGETS:
-            if target not in present and target not in requested:
-                continue
-            static = {"GPU": gpu, "Ascend": ascend}.get(target, [])
-            if target not in requested and any(c.status == "fail" for c in static):
-                print(f"  [info] {target}: not tried (see the failed checks above)")
-                continue
-            result = run_probe(target, train=target in requested)
-            verdicts[target] = result
-            ok = result.get("trained") or (result.get("initialised") and target not in requested)
-            print(f"  {MARK['ok' if ok else 'fail' if target in requested else 'info']} {target}: {describe(result)}")
-    can_train = {t: bool(verdicts.get(t, {}).get("trained")) for t in requested}
+        for target in requested:
+            result = run_probe(target, train=True)
+            can_train[target] = bool(result.get("trained"))
+            print(f"  {MARK['ok' if can_train[target] else 'fail']} {target}: {describe(result)}")
     print()
     if failed:
-        print("verdict: fix the failed version checks first.")
+        print(f"verdict: fix the failed {' and '.join(sorted({'version' if c in version_lines else 'package' for c in failed}))} "
+              "checks above first.")
     for target in requested:
         if args.no_probe:
             print(f"verdict: {target} not tried (--no-probe).")

@@ -1,0 +1,1 @@
+"""Training machinery: the trainer, run folders, checkpoints, callbacks, schedules, evaluation."""
