@@ -7,7 +7,9 @@ Any listed name can be given to ``--config`` without a path or ``.yaml``, from a
 ``python -m ats_ms.train --config cifar100/ats_paper/resnet110_to_vgg8/ats``.
 """
 import argparse
+import shutil
 import sys
+import textwrap
 
 from ats_ms.cli import run_cli
 from ats_ms.config.shipped import config_root, list_configs
@@ -19,11 +21,21 @@ def main(argv=None):
     parser.add_argument("prefix", nargs="?", default="", help="only configs under this folder")
     args = parser.parse_args(argv)
     rows = [(n, d) for n, d in list_configs() if n.startswith(args.prefix)]
-    width = max((len(n) for n, _ in rows), default=0)
     print(f"shipped configs in {config_root()}:")
-    for name, text in rows:
-        print(f"  {name:<{width}}  {text}")
+    for line in listing_lines(rows, shutil.get_terminal_size((100, 24)).columns):
+        print(line)
     return 0
+
+
+def listing_lines(rows, columns):
+    """Each config's name on its own line and its description wrapped beneath it, within ``columns``."""
+    width = max(40, columns - 1)
+    lines = []
+    for name, text in rows:
+        lines.append(f"  {name}")
+        lines += textwrap.wrap(text, width=width, initial_indent="      ", subsequent_indent="      ",
+                               break_on_hyphens=False) if text else []
+    return lines
 
 
 if __name__ == "__main__":

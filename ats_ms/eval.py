@@ -37,10 +37,13 @@ def main(argv=None):
     print(f"{cfg.model.arch} on {info.name} test ({result['count']} images): top1 {result['top1']:.2f} "
           f"top5 {result['top5']:.2f} loss {result['loss']:.4f}")
     if args.per_class:
-        for name, acc in zip(info.class_names, result["per_class"]):
-            print(f"  {name:>20s}  {acc if acc is not None else '-'}")
-    if not args.per_class:
+        width = max([len("class")] + [len(n) for n in info.class_names])
+        print(f"per-class top-1 on the test split:\n  {'class':<{width}}  top-1 %  images")
+        for name, acc, n in zip(info.class_names, result["per_class"], result["per_class_count"]):
+            print(f"  {name:<{width}}  {'-' if acc is None else f'{acc:.2f}':>7}  {n:>6}")
+    else:
         result.pop("per_class")
+        result.pop("per_class_count")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(dict(result, arch=cfg.model.arch, checkpoint=args.checkpoint, classes=info.class_names), f,

@@ -4,14 +4,14 @@ Trains a ResNet-32 teacher on the whole digits training split, then ResNet-8 stu
 small labelled part of it (``data.train_samples`` in their configs): with cross-entropy only, with
 temperature scaling (TS, 4/4) and with ATS (4/2) from that teacher.  With few labels the student alone
 falls clearly below the teacher, which leaves the distillation rows room to differ.  The four runs use
-the shipped configs in ``configs/quickstart/`` and all go under one folder,
-``<output_dir>/quickstart-<timestamp>/``, with ``comparison.md``, ``comparison.json`` and
-``comparison.png`` (test and training curves).
+the shipped configs in ``configs/quickstart/`` and go where those configs put them,
+``<output_dir>/quickstart/<run name>/`` (``runs/quickstart/teacher_resnet14/`` ...), so a shipped student
+config run by hand afterwards finds the quick start's teacher.  ``comparison.md``, ``comparison.json`` and
+``comparison.png`` (test and training curves) go beside them.
 
-Ctrl-C stops the whole quick start (the interrupted run keeps its state); the printed command continues
-it: finished runs are kept and the interrupted one resumes.
+Running the quick start again continues it: finished runs are kept (and reported), an interrupted one
+resumes, so Ctrl-C loses nothing and the same command finishes the work.
 """
-import json
 import os
 import shlex
 import time
@@ -19,7 +19,7 @@ import time
 from ats_ms.config import load_config
 from ats_ms.config.shipped import quickstart_config
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import Interrupted
+from ats_ms.errors import Interrupted, RunFolderError
 
 STEPS = [("teacher", "digits_teacher.yaml", "CE", "-"),
          ("student_ce", "digits_student_ce.yaml", "CE only", "-"),
@@ -45,47 +45,52 @@ def comparison_table(summaries, configs):
 
 def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
-    root = continue_dir or os.path.join(output_dir, time.strftime("quickstart-%Y%m%d-%H%M%S"))
+    root = continue_dir or os.path.join(output_dir, "quickstart")
     start = time.time()
     summaries, configs = {}, {}
     teacher_ckpt = None
+    continue_command = " ".join(shlex.quote(a) for a in ["python", "-m", "ats_ms.train", "--quickstart",
+                                                          "--quickstart-dir", root] + list(overrides))
     for label, fname, _, _ in STEPS:
-        extra = [f"experiment.output_dir={root}", f"experiment.name={label}", "checkpoint.resume=auto"]
+        extra = [f"experiment.output_dir={root}", "checkpoint.resume=auto"]
         if teacher_ckpt:
             extra.append(f"teacher.checkpoint={teacher_ckpt}")
         cfg = load_config(quickstart_config(fname), extra + list(overrides))
         configs[label] = cfg
+        run = os.path.join(root, cfg.experiment.name)
         try:
             summaries[label] = train(cfg)
         except Interrupted as exc:
-            command = " ".join(shlex.quote(a) for a in ["python", "-m", "ats_ms.train", "--quickstart",
-                                                         "--quickstart-dir", root] + list(overrides))
             raise Interrupted(exc.signum, f"Quick start stopped during its '{label}' run; the finished runs and that "
-                                          "run's state are kept. Continue it with:", command) from None
+                                          "run's state are kept. Continue it with:", continue_command) from None
+        except RunFolderError as exc:
+            raise RunFolderError(f"The quick start folder '{root}' holds an earlier quick start with other settings: "
+                                 f"{exc} Start a new quick start elsewhere with --output-dir DIR, or remove "
+                                 f"'{root}'.") from None
         if label == "teacher":
-            teacher_ckpt = os.path.join(root, label, rd.BEST)
+            teacher_ckpt = os.path.join(run, rd.BEST)
     table = comparison_table(summaries, configs)
+    trained = sum(s.get("train_seconds") or 0.0 for s in summaries.values())
     note = (f"\nDigits test split: {summaries['teacher']['test_images']} images (one image = "
-            f"{100 / summaries['teacher']['test_images']:.2f} %), seed {configs['teacher'].experiment.seed}, "
-            f"{time.time() - start:.0f} s in all. One seed: differences of a point or two between the KD rows are "
-            "within run-to-run noise; see the README for several seeds.")
-    with open(os.path.join(root, "comparison.md"), "w", encoding="utf-8") as f:
-        f.write(table + "\n" + note + "\n")
-    with open(os.path.join(root, "comparison.json"), "w", encoding="utf-8") as f:
-        json.dump(summaries, f, indent=2)
-    picture = _curves(root)
+            f"{100 / summaries['teacher']['test_images']:.2f} %), seed {configs['teacher'].experiment.seed}. "
+            f"Training time of the four runs: {trained:.0f} s (over every process that worked on them; evaluation and "
+            f"start-up not counted); this command: {time.time() - start:.0f} s. One seed: differences of a point or "
+            "two between the KD rows are within run-to-run noise; the documentation shows several seeds.")
+    rd.write_text_atomic(os.path.join(root, "comparison.md"), table + "\n" + note + "\n")
+    rd.write_json(os.path.join(root, "comparison.json"), summaries)
+    picture = _curves(root, configs)
     print("\n" + table + "\n" + note + f"\nEverything is under {root}/" + (f"; curves: {picture}" if picture else ""))
     return root, summaries
 
 
-def _curves(root):
+def _curves(root, configs):
     try:
         from ats_ms.report import plot_curves  # pylint: disable=import-outside-toplevel
         from ats_ms.errors import AtsError  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None
     try:
-        return plot_curves([os.path.join(root, label) for label, _, _, _ in STEPS],
+        return plot_curves([os.path.join(root, configs[label].experiment.name) for label, _, _, _ in STEPS],
                            os.path.join(root, "comparison.png"), title="quick start: digits")
     except AtsError as exc:  # matplotlib missing: the table is the result, the picture a bonus
         print(f"(no comparison.png: {exc})")

@@ -1,7 +1,7 @@
 """``python -m ats_ms.report``: a results table, a tau heat map and training curves from run directories.
 
     python -m ats_ms.report runs/cifar100 [more dirs] [--output results.md] [--heatmap fig10.png --metric last]
-    python -m ats_ms.report runs/quickstart-* --curves curves.png
+    python -m ats_ms.report runs/quickstart --curves curves.png
 
 Finds every finished run (a ``summary.json`` beside its ``config.yaml``) under the given folders and
 groups runs that differ only in ``experiment.seed``.  The table lists teacher, student, method, the
@@ -13,7 +13,7 @@ Runs trained together in one shared-teacher group (``ats_ms.sweep --shared-teach
 numbers come from the same initial weights and batches, so differences between them are paired.
 
 ``--curves`` draws, for every run with a ``metrics.jsonl`` (finished or not), test top-1, training top-1
-and training loss per epoch, one line per setting labelled by teacher, student, method and
+and the training cross-entropy on the labels per epoch, one line per setting labelled by teacher, student, method and
 temperatures; several seeds of one setting are drawn as their mean with a min-max band.  A corrupt or
 foreign ``summary.json`` is skipped with a warning naming the file.
 """
@@ -158,8 +158,11 @@ def run_label(cfg):
 
 
 def read_curves(run_folder):
-    """Per epoch: test top-1 (evaluated epochs), training top-1 and training loss, from metrics.jsonl."""
-    curves = {"test": {}, "train_top1": {}, "train_loss": {}}
+    """Per epoch: test top-1 (evaluated epochs), training top-1 and the training cross-entropy on the labels,
+    from metrics.jsonl.  The label CE (the ``ce`` term every method logs) is drawn rather than the total loss
+    because a KD run's total adds its weighted soft-label term, which would put KD curves above CE-only ones
+    for a reason that says nothing about fit; runs that logged no ``ce`` term fall back to their total."""
+    curves = {"test": {}, "train_top1": {}, "train_ce": {}}
     with open(rd.path(run_folder, rd.METRICS), encoding="utf-8") as f:
         for line in f:
             try:
@@ -173,8 +176,8 @@ def read_curves(run_folder):
                 curves["test"][epoch] = r["top1"]
             if "train_top1" in r:
                 curves["train_top1"][epoch] = r["train_top1"]
-            if "train_loss" in r:
-                curves["train_loss"][epoch] = r["train_loss"]
+            if "train_ce" in r or "train_loss" in r:
+                curves["train_ce"][epoch] = r.get("train_ce", r.get("train_loss"))
     return curves
 
 
@@ -194,7 +197,8 @@ def plot_curves(run_folders, path, title=None):
     settings = curve_settings(run_folders)
     if not settings:
         raise AtsError("No run with a metrics.jsonl to draw curves from.")
-    panels = (("test", "test top-1 %"), ("train_top1", "training top-1 %"), ("train_loss", "training loss"))
+    panels = (("test", "test top-1 %"), ("train_top1", "training top-1 %"),
+              ("train_ce", "training cross-entropy on the labels\n(the CE term; KD runs add a soft-label term)"))
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for label, runs in sorted(settings.items()):
         for ax, (key, _) in zip(axes, panels):
@@ -265,7 +269,8 @@ def main(argv=None):
     parser.add_argument("--json", help="write the grouped rows as JSON")
     parser.add_argument("--heatmap", help="PNG path for the tau_target x tau_wrong heat map(s)")
     parser.add_argument("--metric", choices=("best", "last"), default="last")
-    parser.add_argument("--curves", help="PNG path: test / training top-1 and training loss per epoch, one line per setting")
+    parser.add_argument("--curves", help="PNG path: test / training top-1 and training label cross-entropy per epoch, "
+                                             "one line per setting")
     args = parser.parse_args(argv)
     for target in (args.output, args.json, args.heatmap, args.curves):
         if target and not os.path.isdir(os.path.dirname(os.path.abspath(target))):

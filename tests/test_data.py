@@ -272,3 +272,16 @@ def test_download_verifies_md5_resumes_and_extracts_atomically(tmp_path, both_fo
         assert not [p for p in os.listdir(root) if p.startswith(".extract-") or p.endswith(".part")]
     finally:
         server.shutdown()
+
+
+def test_a_download_that_never_starts_claims_no_partial_file(tmp_path):
+    """A refused connection (as with no DNS): no byte arrived, so no partial file is promised."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections to it are refused
+    root = tmp_path / "dl"
+    with pytest.raises(DatasetError) as err:
+        ensure_release(str(root), "cifar10", "python", url=f"http://127.0.0.1:{port}/cifar-10-python.tar.gz")
+    assert "Nothing was downloaded" in str(err.value) and "partial file" not in str(err.value)
+    assert os.listdir(root) == []

@@ -65,6 +65,9 @@ def test_curves_draw_one_line_per_setting(runs, tmp_path):
     records = [json.loads(line) for line in open(os.path.join(runs, "ats_s0", "metrics.jsonl")) if '"eval"' in line]
     assert curves["test"] == {r["epoch"]: r["top1"] for r in records}
     assert curves["train_top1"] == {r["epoch"]: r["train_top1"] for r in records}
+    # the label CE, comparable between CE-only and KD runs (a KD run's total loss also holds its soft term)
+    assert curves["train_ce"] == {r["epoch"]: r["train_ce"] for r in records}
+    assert all(r["train_loss"] > r["train_ce"] * 0.5 + 1e-9 for r in records)  # 0.5 CE + 0.5 KD: the total differs
     path = plot_curves([os.path.join(runs, d) for d in ("teacher", "ats_s0", "ats_s1")], str(tmp_path / "c.png"))
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert report_main([runs, "--curves", str(tmp_path / "r.png")]) == 0

@@ -60,16 +60,26 @@ def test_ctrl_c_saves_mid_epoch_state_and_resume_finishes(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out  # interrupted is not finished: 128 + SIGINT
-    assert "Stopped at epoch" in out and "Traceback" not in out
     assert f"Resume with:\n    python -m ats_ms.train --config {run}/config.yaml --resume" in out
     meta, _ = read_meta(os.path.join(run, "train_state.ckpt"))
     assert int(meta["epoch"]) == 0 and 3 <= int(meta["epoch_step"]) < STEPS_PER_EPOCH
+    # the epoch it was in, numbered as the log numbers epochs (the first is 1)
+    assert f"Stopped during epoch 1 of 2 (step {int(meta['epoch_step'])} of its {STEPS_PER_EPOCH};" in out, out
+    assert "Traceback" not in out
     assert not os.path.exists(os.path.join(run, "summary.json"))
 
     proc = run_cli("ats_ms.train", args + ["--resume"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = json.load(open(os.path.join(run, "summary.json")))
     assert summary["steps"] == 2 * STEPS_PER_EPOCH and _evals(run) == [1, 2]
+
+
+def test_the_position_is_told_in_the_logs_epoch_numbers():
+    from ats_ms.engine.run_state import GroupState
+    g = GroupState(steps_per_epoch=100, total_epochs=10, batch_size=64, global_step=125)
+    assert g.position() == "during epoch 2 of 10 (step 25 of its 100; 125 of 1,000 in all)"
+    g.global_step = 100
+    assert g.position() == "after epoch 1 of 10 (step 100 of 1,000)"
 
 
 def test_diverging_loss_stops_and_keeps_last_good_checkpoint(tmp_path):

@@ -106,3 +106,14 @@ def test_cifar10_short_recipe_is_the_schedule_issue_14_asked_for():
     np.testing.assert_allclose(lr[49], 0.05 * 50 / steps, rtol=1e-5)  # linear warm-up over epoch 1
     for epoch, value in ((2, 0.05), (6, 0.05), (7, 0.005), (8, 0.005), (9, 0.0005), (10, 0.0005)):
         np.testing.assert_allclose(lr[(epoch - 1) * steps:epoch * steps], value, rtol=1e-5, err_msg=f"epoch {epoch}")
+
+
+def test_the_config_listing_fits_a_terminal_and_keeps_every_description():
+    from ats_ms.config.shipped import list_configs
+    from ats_ms.configs import listing_lines
+    rows = list_configs()
+    lines = listing_lines(rows, 80)
+    assert max(len(line) for line in lines) <= 80
+    assert len(rows) == len(ALL_YAML) and sum(1 for line in lines if not line.startswith("      ")) == len(rows)
+    words = " ".join(line.strip() for line in lines).split()
+    assert words == " ".join(f"{name} {text}" for name, text in rows).split()  # nothing dropped or reordered

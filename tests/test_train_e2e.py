@@ -1,6 +1,7 @@
 """End to end on CPU: a teacher, TS and ATS students from it, evaluation and export."""
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -100,10 +101,19 @@ def test_eval_and_export_round_trip(teacher_run, tmp_path):
     result = json.load(open(tmp_path / "e.json"))
     assert result["count"] == 359 and abs(result["top1"] - summary["best_top1"]) < 1e-6
     assert len(result["per_class"]) == 10 and f"top1 {summary['best_top1']:.2f}" in proc.stdout
+    assert sum(result["per_class_count"]) == 359
+    lines = proc.stdout.splitlines()
+    header = lines.index("per-class top-1 on the test split:")
+    assert lines[header + 1].split() == ["class", "top-1", "%", "images"] and len(lines) == header + 12
+    first = lines[header + 2].split()  # digits' class names are 0..9
+    assert first[0] == "0" and float(first[1]) == result["per_class"][0] and int(first[2]) == result["per_class_count"][0]
     proc = run_cli("ats_ms.export", ["--config", f"{run}/config.yaml", "--checkpoint", f"{run}/best.ckpt",
                                      "--output", str(tmp_path / "teacher.mindir")])
     assert proc.returncode == 0, proc.stderr
     assert os.path.getsize(tmp_path / "teacher.mindir") > 10000 and "max |logit difference|" in proc.stdout
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "teacher.mindir").st_mode) == 0o666 & ~umask  # an ordinary file, not 0400
     graph = ms.nn.GraphCell(ms.load(str(tmp_path / "teacher.mindir")))
     assert graph(ms.Tensor(np.zeros((1, 3, 8, 8), np.float32))).shape == (1, 10)
 

@@ -43,8 +43,11 @@ def _fetch(url, dest, timeout=60):
             raise DatasetError(f"Downloading '{url}' failed: HTTP {exc.code} {exc.reason}. Check data.url, or "
                                f"download the archive by hand into the data root.") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise DatasetError(f"Downloading '{url}' failed ({exc}). The partial file '{part}' is kept and the next "
-                           "run resumes it; or download the archive by hand into the data root.") from None
+        got = os.path.getsize(part) if os.path.exists(part) else 0
+        kept = (f"The partial file '{part}' ({got:,} bytes) is kept and the next run resumes it"
+                if got else "Nothing was downloaded")
+        raise DatasetError(f"Downloading '{url}' failed ({exc}). {kept}; or download the archive by hand into the "
+                           "data root.") from None
     os.replace(part, dest)
 
 

@@ -34,7 +34,8 @@ class Evaluator:
 
 
 def evaluate(net, dataset, num_classes):
-    """Return dict(top1, top5, loss, count, per_class) with accuracies in percent."""
+    """Return dict(top1, top5, loss, count, per_class, per_class_count) with accuracies in percent; per_class
+    holds None for a class without test images."""
     return _run(net, LogitsAndLoss(net), dataset, num_classes)
 
 
@@ -60,7 +61,8 @@ def _run(net, runner, dataset, num_classes):
         np.add.at(hits, y, top1.astype(np.int64))
     net.set_train(was_training)
     if count == 0:
-        return {"top1": float("nan"), "top5": float("nan"), "loss": float("nan"), "count": 0, "per_class": []}
+        return {"top1": float("nan"), "top5": float("nan"), "loss": float("nan"), "count": 0, "per_class": [],
+                "per_class_count": []}
     per_class = [round(100.0 * h / t, 2) if t else None for h, t in zip(hits, totals)]
     return {"top1": 100.0 * correct1 / count, "top5": 100.0 * correct5 / count, "loss": loss_sum / count,
-            "count": count, "per_class": per_class}
+            "count": count, "per_class": per_class, "per_class_count": totals.tolist()}

@@ -38,6 +38,14 @@ class GroupState:
     def finished(self):
         return self.global_step >= self.total_steps
 
+    def position(self):
+        """Where the run stands, in the 1-based epoch numbers the log uses: 'during epoch 2 of 10 (step 25 of its
+        100; 125 of 1,000 in all)' or, between epochs, 'after epoch 1 of 10 (step 100 of 1,000)'."""
+        if self.epoch_step:
+            return (f"during epoch {self.epochs_done + 1} of {self.total_epochs} (step {self.epoch_step} of its "
+                    f"{self.steps_per_epoch}; {self.global_step:,} of {self.total_steps:,} in all)")
+        return f"after epoch {self.epochs_done} of {self.total_epochs} (step {self.global_step:,} of {self.total_steps:,})"
+
 
 @dataclass
 class MemberState:

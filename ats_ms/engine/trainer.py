@@ -302,7 +302,7 @@ class _GroupTrainer:
     def _evaluate_teacher(self):
         """Once, before a distillation run: how good is the teacher the students learn from?"""
         result = evaluate(self.teacher, self.test_data, self.num_classes)
-        result.pop("per_class")
+        _drop_per_class(result)
         self.log.info(f"teacher {self.base_cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
                       f"({result['count']} images)")
         for m in self.members:
@@ -327,7 +327,7 @@ class _GroupTrainer:
         improved = False
         if evaluate_now:
             result = m.evaluator(self.test_data)  # restores the student's training mode afterwards
-            result.pop("per_class")
+            _drop_per_class(result)
             improved = result["top1"] > s.best_top1
             if improved:
                 s.best_top1, s.best_epoch, s.best_step = result["top1"], epoch, g.global_step
@@ -396,6 +396,7 @@ class _GroupTrainer:
             "last_top1": last.get("top1"), "last_top5": last.get("top5"),
             "epochs": g.total_epochs, "steps": g.global_step, "wall_time_s": round(wall_time, 2),
             "train_images_per_s": round(g.images_seen / g.train_seconds, 1) if g.train_seconds else None,
+            "train_seconds": round(g.train_seconds, 1),
             "test_images": self.test_info.num_samples, "devices": self.runtime.group_size,
             "versions": rd.versions(), "student_checksum": ckpt.weights_checksum(m.student),
         }
@@ -439,7 +440,7 @@ class _GroupTrainer:
     def _interrupt_message(self):
         """(message, command that continues the run or None)."""
         g = self.group
-        text = f"Stopped at epoch {g.epochs_done}, step {g.global_step} of {g.total_steps}; the training state is saved."
+        text = f"Stopped {g.position()}; the training state is saved."
         if len(self.members) > 1:
             return text + " Run the same command again to continue.", None
         config = shlex.quote(os.path.join(self.members[0].run_dir, rd.CONFIG))
@@ -451,6 +452,11 @@ class _GroupTrainer:
                 m.scalars.close()
             m.lock.release()
         self.log.close()
+
+
+def _drop_per_class(result):
+    result.pop("per_class")
+    result.pop("per_class_count")
 
 
 def _last_train_top1(run_dir):
