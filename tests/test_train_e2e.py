@@ -52,6 +52,19 @@ def test_student_checkpoint_loads_without_renaming(teacher_run):
     assert not_loaded == []
 
 
+def test_same_seed_runs_are_bitwise_identical_on_cpu(teacher_run, tmp_path):
+    """Same config, seed, machine and MindSpore version on CPU: the same weights, bit for bit, and the same
+    numbers in every epoch record (a distillation, so the teacher's forward pass is covered too)."""
+    out, _ = teacher_run
+    kd = {"distill.method": "ats", "teacher.arch": "resnet14", "teacher.checkpoint": os.path.join(out, "teacher", "best.ckpt"),
+          "data.train_samples": 256, "logging.eval_teacher": "false"}
+    runs = [train(load_config(None, tiny_overrides(str(tmp_path), name, epochs=2, **kd))) for name in ("a", "b")]
+    assert runs[0]["student_checksum"] == runs[1]["student_checksum"]
+    records = [[{k: v for k, v in r.items() if k not in ("images_per_s", "time")}
+                for r in _lines(os.path.join(tmp_path, name, "metrics.jsonl"))] for name in ("a", "b")]
+    assert records[0] == records[1] and len(records[0]) == 2
+
+
 @pytest.mark.parametrize("method,tau_wrong", [("ts", 4.0), ("ats", 2.0)])
 def test_students_distil_from_the_teacher(teacher_run, method, tau_wrong):
     out, teacher_summary = teacher_run
