@@ -68,6 +68,7 @@ setup(
     long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
     if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
     packages=find_packages(include=["ats_ms", "ats_ms.*"]),
     cmdclass={"build_py": BuildWithConfigs},
     python_requires=">=3.9",
@@ -78,11 +79,12 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX"],
+        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6"],
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
         "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
         "tensorboard": ["tensorboardX"],  # logging.tensorboard: true
         "torch": ["torch"],        # ats_ms.convert (reading PyTorch checkpoints) only
         "gpu": GPU_LIBS,
+        "docs": ["mkdocs>=1.6"],   # mkdocs build --strict: the documentation site from docs/
     },
 )

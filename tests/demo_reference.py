@@ -1,5 +1,5 @@
 """The model-zoo demo's networks (``research/cv/ats/src/resnet.py`` and ``src/vgg.py``), rebuilt here from
-their description in SPEC section 8 with plain MindSpore cells and nothing from ``ats_ms.models``:
+the demo's own source (MindSpore models repository, research/cv/ats) with plain MindSpore cells and nothing from ``ats_ms.models``:
 the reference that demo-checkpoint tests compare ats_ms against.
 
 - ResNet: a 3x3 stem conv (padding 1, ``pad_mode="pad"``), then every 3x3 and 1x1 convolution with

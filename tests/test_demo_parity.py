@@ -103,7 +103,7 @@ def test_demo_recipe_schedule_is_the_demos():
 
 
 def _demo_lr(lr_max, warmup_epochs, total_epochs, steps):
-    """The demo's src/utils.get_lr, from SPEC section 8: linear warm-up from 0.001, then lr_max (1 - t)^2."""
+    """The demo's src/utils.get_lr, as the demo's source defines it: linear warm-up from 0.001, then lr_max (1 - t)^2."""
     total, warm = total_epochs * steps, warmup_epochs * steps
     return np.array([0.001 + (lr_max - 0.001) / warm * i if i < warm
                      else lr_max * (1.0 - (i - warm) / (total - warm)) ** 2 for i in range(total)], np.float32)

@@ -9,7 +9,7 @@ TEACHER = np.array([[5, 3, 1, -1], [0.5, 2.0, -1.0, 1.0]], np.float32)
 STUDENT = np.array([[1, 0.5, 0, -0.5], [0, 1, 0, 0]], np.float32)
 LABELS = np.array([0, 1], np.int32)
 
-# SPEC section 1/2 test vectors: (tau1, tau2) -> (p rows, CE, KD term, total) at lam = 0.5, s_tau = 1.
+# Test vectors computed from the ATS formula (the paper's eq. for p and the authors' loss): (tau1, tau2) -> (p rows, CE, KD term, total) at lam = 0.5, s_tau = 1.
 VECTORS = {
     (4, 4): ([[.455054, .276004, .167405, .101536], [.233895, .340315, .160753, .265037]], 0.765504, 1.324202, 1.044853),
     (4, 2): ([[.341278, .438209, .161208, .059305], [.247499, .317795, .116910, .317795]], 0.765504, 1.341241, 1.053372),

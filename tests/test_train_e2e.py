@@ -85,18 +85,18 @@ def test_students_distil_from_the_teacher(teacher_run, method, tau_wrong):
     np.testing.assert_array_equal(ms.load_checkpoint(teacher_ckpt)["layer1.0.bn1.moving_mean"].asnumpy(), before)
 
 
-# SPEC section 4 counts with 100 classes, less the classifier's 64 x 90 weights and 90 biases for 10 classes.
-SPEC_PARAMS_10_CLASSES = {"resnet8": 83_892 - 64 * 90 - 90, "resnet14": 181_108 - 64 * 90 - 90}
+# RepDistiller's published counts with 100 classes (tests/test_models.py), less the classifier's 64 x 90 weights and 90 biases for 10 classes.
+PUBLISHED_PARAMS_10_CLASSES = {"resnet8": 83_892 - 64 * 90 - 90, "resnet14": 181_108 - 64 * 90 - 90}
 
 
 def _assert_setup_block(log, method, tau_wrong, teacher_ckpt):
     """The block printed before training names what the user asked for; parameter counts are the
-    architectures' trainable parameters (SPEC), also for a teacher whose BatchNorms were folded."""
+    architectures' trainable parameters (RepDistiller's counts), also for a teacher whose BatchNorms were folded."""
     steps = 1438 // 64
     for line in ("data      digits from ",
                  f"train 1,438 images ({steps} steps of 64), test 359; augment on",
-                 f"student   resnet8 ({SPEC_PARAMS_10_CLASSES['resnet8']:,} parameters, padding",
-                 f"teacher   resnet14 ({SPEC_PARAMS_10_CLASSES['resnet14']:,} parameters) from {teacher_ckpt}; "
+                 f"student   resnet8 ({PUBLISHED_PARAMS_10_CLASSES['resnet8']:,} parameters, padding",
+                 f"teacher   resnet14 ({PUBLISHED_PARAMS_10_CLASSES['resnet14']:,} parameters) from {teacher_ckpt}; "
                  "frozen, BatchNorm folded",
                  f"method    {method}: tau_target 4, tau_wrong {tau_wrong:g}, tau_student 1",
                  "optimizer sgd lr 0.05 (global batch 64), momentum 0.9, weight decay 0.0005",

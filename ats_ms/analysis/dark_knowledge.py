@@ -1,6 +1,6 @@
 """Measurements of a teacher's soft labels, on logits already collected (numpy, float64).
 
-Notation (SPEC section 3): for one sample with label y and soft label p, q = [p_c]_{c != y} are the
+Notation (the ATS paper, NeurIPS 2022, section 3): for one sample with label y and soft label p, q = [p_c]_{c != y} are the
 wrong-class probabilities; e(q) is their mean (the "derived average") and sigma(q) their standard
 deviation (population std, the "derived variance" of the paper's figures).  A large, over-confident
 teacher has a small sigma(q): its wrong classes look alike, so the class-discriminability part of the
@@ -8,7 +8,7 @@ KD loss carries little information.
 """
 import numpy as np
 
-# SPEC section 3: the sweep of the authors' figure code
+# The temperatures swept by the ATS authors' public figure code (lxcnju/ATS-LargeKD)
 SWEEP_TAUS = (0.05, 0.1, 0.25, 0.4, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 ATS_RATIO = (1.25, 0.75)  # tau1 = 1.25 tau, tau2 = 0.75 tau
 

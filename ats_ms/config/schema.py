@@ -1,6 +1,6 @@
 """The configuration schema: every key a run accepts, its type, default and allowed range.
 
-Defaults reproduce the ATS paper's recipe (SPEC section 5): SGD momentum 0.9, weight decay 5e-4,
+Defaults reproduce the ATS paper's recipe (its section 5 and appendix): SGD momentum 0.9, weight decay 5e-4,
 lr 0.05, batch 128, 240 epochs, 5-epoch linear warm-up, x0.1 at epochs 150/180/210, and the authors'
 loss (lambda 0.5, student temperature 1, soft cross-entropy).  A YAML file and ``key.sub=value``
 overrides are checked against these dataclasses before anything heavy starts.

@@ -1,4 +1,5 @@
-"""Dataset facts: normalisation constants (SPEC section 5) and the official CIFAR releases."""
+"""Dataset facts: normalisation constants (the per-channel statistics of each
+training split, as RepDistiller and the ATS code use them) and the official CIFAR releases."""
 
 MEAN_STD = {
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),

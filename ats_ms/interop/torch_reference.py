@@ -1,4 +1,5 @@
-"""PyTorch versions of the CIFAR ResNet / WRN / VGG families, written from SPEC section 4.
+"""PyTorch versions of the CIFAR ResNet / WRN / VGG families, written from the published description of the CIFAR
+benchmark networks (He et al. 2016; Zagoruyko & Komodakis 2016; RepDistiller's VGG with BatchNorm).
 
 Used by the converter tests (known weights in, same logits out) and by ``ats_ms.bench --torch`` (the same
 training step in PyTorch on the same machine).  Parameter names follow the reference code bases, so
