@@ -14,13 +14,13 @@ of the wrong classes (Spearman, Kendall, top-5 overlap).  Writes ``analysis.json
 PNG plots into ``--output``.
 """
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 from ats_ms.cli import run_cli
+from ats_ms.engine.run_dir import write_json
 from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
 from ats_ms.config.arch_names import check_arch
@@ -55,11 +55,13 @@ def collect_logits(cfg, arch, path, data):
     """Logits and labels of one network over the whole (ordered) dataset."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.pipeline_errors import pipeline_errors  # pylint: disable=import-outside-toplevel
     net, _ = network_from_checkpoint(cfg, path, arch=arch)
     logits, labels = [], []
-    for images, y in data.create_tuple_iterator(num_epochs=1):
-        logits.append(net(images).astype(ms.float32).asnumpy())
-        labels.append(y.asnumpy())
+    with pipeline_errors(cfg.data):
+        for images, y in data.create_tuple_iterator(num_epochs=1):
+            logits.append(net(images).astype(ms.float32).asnumpy())
+            labels.append(y.asnumpy())
     return np.concatenate(logits), np.concatenate(labels).astype(np.int64)
 
 
@@ -68,7 +70,6 @@ def analyze(cfg, teachers, student=None, pairs=(), split="test", out_dir="analys
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime)
-    os.makedirs(out_dir, exist_ok=True)
     data, info = create_dataset(cfg.data, split, ordered=True)
     results, logits = {}, {}
     labels = None
@@ -95,8 +96,8 @@ def analyze(cfg, teachers, student=None, pairs=(), split="test", out_dir="analys
         report["decomposition"] = {
             f"{t} -> {s_label}": dk.kd_decomposition(logits[t], s_logits, labels, d.tau_target, d.tau_wrong,
                                                      d.tau_student) for t in names}
-    with open(os.path.join(out_dir, "analysis.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
+    os.makedirs(out_dir, exist_ok=True)  # only now: a failed analysis leaves no empty folder behind
+    write_json(os.path.join(out_dir, "analysis.json"), report)
     files = [os.path.join(out_dir, "analysis.json")]
     if plots:
         from ats_ms.analysis.plots import write_all  # pylint: disable=import-outside-toplevel

@@ -49,8 +49,10 @@ def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, wa
     row = {"teacher": teacher_arch, "student": student_arch, "batch": batch, "teacher_bn_folded": fold_bn}
     for name, fn in (("ce", ce), ("teacher", infer), ("kd", kd), ("cached_kd", cached)):
         row[f"{name}_compile_s"] = round(first_call_s(fn), 2)
-        ms_per_step = median_ms(fn, steps, reps, warmup)
+        ms_per_step, used, steady = median_ms(fn, steps, reps, warmup)
         row[f"{name}_ms"] = round(ms_per_step, 1)
+        row[f"{name}_warmup_steps"] = used
+        row[f"{name}_steady"] = steady
         row[f"{name}_img_s"] = round(batch / ms_per_step * 1000, 1)
     row["overhead"] = round(row["kd_ms"] / (row["ce_ms"] + row["teacher_ms"]), 3)
     row["peak_rss_mb"] = round(peak_rss_mb())
@@ -81,8 +83,9 @@ def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, w
         opt.step()
         return loss.item()
 
-    ms_per_step = median_ms(step, steps, reps, warmup)
+    ms_per_step, used, steady = median_ms(step, steps, reps, warmup)
     return {"torch_kd_ms": round(ms_per_step, 1), "torch_kd_img_s": round(batch / ms_per_step * 1000, 1),
+            "torch_kd_warmup_steps": used, "torch_kd_steady": steady,
             "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
 
 
@@ -109,7 +112,9 @@ def main(argv=None):
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=10, help="steps per repetition")
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="minimum warm-up steps; warm-up goes on until two consecutive step times agree within "
+                             "10 %% (reported per measurement)")
     parser.add_argument("--device", default="CPU", choices=("CPU", "GPU", "Ascend"))
     parser.add_argument("--no-fold-bn", action="store_true", help="keep the teacher's BatchNorm layers (to compare)")
     parser.add_argument("--torch", action="store_true", help="also time the same step in PyTorch")
@@ -133,7 +138,7 @@ def main(argv=None):
     ms.set_device(args.device)
     rows = []
     header = (f"{'teacher -> student':28s} {'batch':>5s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
-              f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'peak MB':>8s}"
+              f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'warm-up':>7s} {'peak MB':>8s}"
               + (f" {'torch KD ms':>11s} {'ms/torch':>8s}" if args.torch else ""))
     print(header)
     for teacher, student in pairs:
@@ -147,13 +152,15 @@ def main(argv=None):
             rows.append(row)
             line = (f"{teacher + ' -> ' + student:28s} {batch:5d} {row['ce_ms']:8.1f} {row['teacher_ms']:10.1f} "
                     f"{row['kd_ms']:8.1f} {row['kd_img_s']:9.1f} {row['overhead']:8.3f} {row['cached_kd_ms']:9.1f} "
-                    f"{row['kd_compile_s']:9.2f} "
+                    f"{row['kd_compile_s']:9.2f} {row['kd_warmup_steps']:6d}{'' if row['kd_steady'] else '!'} "
                     f"{row['peak_rss_mb']:8d}")
             if args.torch:
                 line += f" {row['torch_kd_ms']:11.1f} {row['ms_throughput_vs_torch']:8.3f}"
             print(line, flush=True)
     pipeline = bench_pipeline(max(batches))
     print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
+    print("warm-up: steps run before timing the KD step, until two consecutive steps agreed within 10 % "
+          "(! = not steady after the maximum; every measurement's count is in the JSON output)")
     result = dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

@@ -29,9 +29,10 @@ def measure(teacher_arch, student_arch, k, batch, classes, size, steps, reps, wa
     step = train_step(LossNet(students, losses, teacher), [p for s in students for p in s.trainable_params()])
     run = lambda: step(x, y)[0].asnumpy()  # noqa: E731
     compile_s = first_call_s(run)
-    step_ms = median_ms(run, steps, reps, warmup)
+    step_ms, used, steady = median_ms(run, steps, reps, warmup)
     return {"teacher": teacher_arch, "student": student_arch, "students": k, "batch": batch,
             "group_step_ms": round(step_ms, 1), "per_student_step_ms": round(step_ms / k, 1),
+            "warmup_steps": used, "steady": steady,
             "compile_s": round(compile_s, 2), "peak_rss_mb": round(peak_rss_mb())}
 
 
@@ -58,7 +59,8 @@ def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
             rows.append(row)
             print(f"{teacher + ' -> ' + student:28s} K={k:<2d} group step {row['group_step_ms']:8.1f} ms  per student "
                   f"{row['per_student_step_ms']:7.1f} ms  vs separate x{row.get('speedup_vs_separate', float('nan')):.2f}"
-                  f"  compile {row['compile_s']:5.1f} s  peak {row['peak_rss_mb']} MB", flush=True)
+                  f"  compile {row['compile_s']:5.1f} s  warm-up {row['warmup_steps']} steps"
+                  f"{'' if row['steady'] else ' (not steady)'}  peak {row['peak_rss_mb']} MB", flush=True)
     return rows
 
 

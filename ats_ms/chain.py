@@ -25,7 +25,7 @@ import sys
 
 from ats_ms.cli import run_cli
 from ats_ms.gpu_libs import prepare_for
-from ats_ms.config import load_config
+from ats_ms.config import load_config, refuse_one_state_for_many
 from ats_ms.config.loader import check_run_name, read_yaml_file
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import ConfigError, Interrupted
@@ -69,6 +69,7 @@ def plan_chain(path, extra=()):
             # A probe load learns the stage's network and method; the teacher keys are placeholders so that
             # a distillation stage validates before its teacher exists.
             probe = load_config(stage["config"], overrides + ["teacher.arch=resnet8", "teacher.checkpoint=probe"])
+            refuse_one_state_for_many(probe, "chain", "stage")
             stage_name = f"{i}_{probe.model.arch}"
             if previous:  # later stages always distil (ATS unless the stage config names a method)
                 method = probe.distill.method if probe.distill.method != "none" else "ats"

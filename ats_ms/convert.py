@@ -41,7 +41,7 @@ def read_mindspore_file(path):
     """A MindSpore checkpoint (the model-zoo demo's) as (name -> numpy array of network entries, metadata)."""
     from ats_ms.engine.checkpoint import read_meta  # pylint: disable=import-outside-toplevel
     from ats_ms.interop.demo import network_arrays  # pylint: disable=import-outside-toplevel
-    meta, params = read_meta(path)
+    meta, params = read_meta(path, "checkpoint to convert")
     return network_arrays(params), meta
 
 

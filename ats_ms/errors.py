@@ -26,6 +26,14 @@ class RunFolderError(AtsError):
     state does not match the config, or a file could not be written."""
 
 
+class FolderBusy(RunFolderError):
+    """Another live process holds the run folder's lock; ``holder`` describes it (process, host, command)."""
+
+    def __init__(self, message, holder):
+        super().__init__(message)
+        self.holder = holder
+
+
 class Interrupted(Exception):
     """A run stopped by SIGINT / SIGTERM after saving its state.  Not an error: ``run_cli`` prints the
     message and exits with the shell's convention for that signal (130 for SIGINT, 143 for SIGTERM),

@@ -27,13 +27,15 @@ def main(argv=None):
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
     prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.pipeline_errors import pipeline_errors  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.evaluate import evaluate  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime)
     data, info = create_dataset(cfg.data, "test")
     net, classes = network_from_checkpoint(cfg, args.checkpoint)
-    result = evaluate(net, data, classes)
+    with pipeline_errors(cfg.data):
+        result = evaluate(net, data, classes)
     print(f"{cfg.model.arch} on {info.name} test ({result['count']} images): top1 {result['top1']:.2f} "
           f"top5 {result['top5']:.2f} loss {result['loss']:.4f}")
     if args.per_class:

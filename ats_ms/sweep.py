@@ -7,9 +7,11 @@
 
 Each point runs into its own directory ``<output_dir>/<name>/<key=value>__...__seed=<s>/``.  Every point's
 config is validated before the first one trains.  A point is skipped when its folder holds a run finished
-with exactly the requested config, resumed when it holds a saved state, and left alone (reported) while
-another process holds it, so the same command continues an interrupted sweep and two sweep processes
-share the work.  A point that fails with a user error is reported and the sweep goes on.  ``--dry-run``
+with exactly the requested config, resumed when it holds a saved state, and left to another process that
+holds it ("being trained by process N"): once nothing else is left this sweep waits for such points and
+counts them finished by that process.  So the same command continues an interrupted sweep, and two sweep
+processes over one grid share the work and both exit 0 when every point is finished.  A point that fails
+with a user error is reported, the sweep goes on, and its exit code is 1.  ``--dry-run``
 lists the points and their state.
 
 ``--shared-teacher`` trains the points in groups of up to K students per run: points that differ only
@@ -27,8 +29,8 @@ import yaml
 
 from ats_ms.cli import run_cli
 from ats_ms.gpu_libs import prepare_for
-from ats_ms.config import load_config, to_dict
-from ats_ms.errors import AtsError, ConfigError, Interrupted
+from ats_ms.config import load_config, refuse_one_state_for_many, to_dict
+from ats_ms.errors import AtsError, ConfigError, FolderBusy, Interrupted
 
 MAX_DEFAULT_GROUP = 8
 
@@ -68,6 +70,7 @@ def plan_points(config, grid, seeds, extra=()):
     """[(name, cfg)] for every point, all validated up front (a bad later point stops the sweep before the
     first one trains)."""
     base = load_config(config, list(extra))
+    refuse_one_state_for_many(base, "sweep", "point")
     sweep_dir = os.path.join(base.experiment.output_dir, base.experiment.name)
     planned = []
     for name, overrides in points(grid, seeds):
@@ -135,31 +138,73 @@ def make_groups(todo, group_size):
     return groups, buckets
 
 
-def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, shared_teacher=False, group_size=None):
+def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, shared_teacher=False, group_size=None,
+              poll_seconds=2.0):
+    """Train every point not finished yet.  A point another process is training is left to it; once this
+    process has nothing else to do it waits for those points and counts them finished by that process (or,
+    if that process stopped before finishing one, trains it here), so two sweeps over one grid share the work
+    and both end with every point finished."""
     sweep_dir, plan = plan_points(config, grid, seeds, extra)
     if plan:
         prepare_for(plan[0][1].runtime.device_target)  # before MindSpore loads its device plugins
-    results = {"done": [], "skipped": [], "failed": [], "busy": []}
+    results = {"done": [], "skipped": [], "failed": [], "elsewhere": [], "busy": []}  # busy: (name, cfg) left to others
     todo = []
     for index, (name, cfg) in enumerate(plan, start=1):
         state = _point_state(cfg)
-        print(f"[{index}/{len(plan)}] {name}: {state}", flush=True)
+        holder = _holder(cfg) if state == "busy" else None
+        print(f"[{index}/{len(plan)}] {name}: {f'being trained by {holder}' if holder else state}", flush=True)
         if state == "finished":
             results["skipped"].append(name)
         elif state == "busy":
-            results["busy"].append(name)
+            results["busy"].append((name, cfg))
         else:
             todo.append((name, cfg))
     if dry_run:
+        results["busy"] = [name for name, _ in results["busy"]]
         return sweep_dir, results
-    if shared_teacher and todo:
-        _run_groups(todo, group_size, results, train_fn)
-    else:
-        for name, cfg in todo:
-            _run_one([(name, cfg)], results, train_fn)
-    print(f"sweep {sweep_dir}: {len(results['done'])} run, {len(results['skipped'])} already finished, "
-          f"{len(results['busy'])} held by another process, {len(results['failed'])} failed")
+    while todo or results["busy"]:
+        if todo and shared_teacher:
+            _run_groups(todo, group_size, results, train_fn)
+        else:
+            for name, cfg in todo:
+                _run_one([(name, cfg)], results, train_fn)
+        todo = _wait_for_others(results, poll_seconds)
+    print(f"sweep {sweep_dir}: {len(results['done'])} trained here, {len(results['skipped'])} already finished, "
+          f"{len(results['elsewhere'])} finished by another process, {len(results['failed'])} failed"
+          + ("; every point is finished" if not results["failed"] else ""))
     return sweep_dir, results
+
+
+def _holder(cfg):
+    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
+    return rd.holder(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
+
+
+def _wait_for_others(results, poll_seconds):
+    """Wait until no other process holds a point this sweep left to it; those it finished are counted, the
+    rest (a holder that stopped early) are returned to be trained here."""
+    import time  # pylint: disable=import-outside-toplevel
+    waiting, retry = list(results["busy"]), []
+    results["busy"] = []
+    announced = set()
+    while waiting:
+        still = []
+        for name, cfg in waiting:
+            holder = None if _is_peer(cfg) else _holder(cfg)
+            if holder:
+                if name not in announced:
+                    print(f"waiting for {holder}, which is training {name}", flush=True)
+                    announced.add(name)
+                still.append((name, cfg))
+            elif _point_state(cfg) == "finished":
+                print(f"  point {name} was finished by another process", flush=True)
+                results["elsewhere"].append(name)
+            else:
+                retry.append((name, cfg))
+        waiting = still
+        if waiting:
+            time.sleep(poll_seconds)
+    return retry
 
 
 def _run_groups(todo, group_size, results, train_fn):
@@ -179,6 +224,9 @@ def _run_groups(todo, group_size, results, train_fn):
 
 def _run_one(group, results, train_fn):
     from ats_ms.engine.trainer import train_group  # pylint: disable=import-outside-toplevel
+    group = _not_taken(group, results)
+    if not group:
+        return
     names = [name for name, _ in group]
     try:
         if train_fn is not None:
@@ -188,6 +236,10 @@ def _run_one(group, results, train_fn):
     except Interrupted as exc:
         raise Interrupted(exc.signum, f"Sweep stopped during {', '.join(names)}; finished points and the interrupted "
                                       "points' states are kept. Run the same sweep command again to continue.") from None
+    except FolderBusy as exc:  # another sweep took a point between the check above and the lock
+        print(f"  point(s) {', '.join(names)} taken by {exc.holder} meanwhile; left to it", flush=True)
+        results["busy"].extend(group)
+        return
     except AtsError as exc:
         print(f"  point(s) {', '.join(names)} failed: {exc}", flush=True)
         results["failed"].extend(names)
@@ -198,6 +250,23 @@ def _run_one(group, results, train_fn):
             results["failed"].append(name)
         else:
             results["done"].append(name)
+
+
+def _not_taken(group, results):
+    """The points of ``group`` still to train here: one another process has started or finished since the
+    sweep was planned is left to it (checked again just before training)."""
+    kept = []
+    for name, cfg in group:
+        state = _point_state(cfg)
+        if state == "busy":
+            print(f"  point {name} is being trained by {_holder(cfg) or 'another process'}; left to it", flush=True)
+            results["busy"].append((name, cfg))
+        elif state == "finished":
+            print(f"  point {name} was finished by another process", flush=True)
+            results["elsewhere"].append(name)
+        else:
+            kept.append((name, cfg))
+    return kept
 
 
 def main(argv=None):

@@ -44,8 +44,10 @@ def main(argv=None):
         return 0
     # demo flags alone mean the demo's script defaults and recipe; with a --config they only override
     demo_recipe, demo_overrides, notes = demo_flags.to_overrides(args, with_config=bool(args.config))
-    overrides = demo_overrides + list(args.overrides) + (["checkpoint.resume=auto"] if args.resume else [])
+    overrides = demo_overrides + list(args.overrides)
     cfg = load_config(args.config, overrides, recipe=args.recipe or demo_recipe)
+    if args.resume and cfg.checkpoint.resume == "none":  # an explicit state (file or override) wins over --resume
+        cfg.checkpoint.resume = "auto"
     if args.print_run_dir:
         print(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
         return 0

@@ -26,9 +26,12 @@ TINY = ["data.train_samples=128", "data.test_samples=64"]
 
 
 def _snapshot(folder):
-    """Every file under ``folder`` (names and content hashes): byte-identical means equal snapshots."""
+    """Every file and folder under ``folder`` (names and content hashes): byte-identical means equal snapshots,
+    and an empty folder left behind counts as a change."""
     snap = {}
-    for dirpath, _, files in os.walk(folder):
+    for dirpath, dirs, files in os.walk(folder):
+        for name in dirs:
+            snap[os.path.relpath(os.path.join(dirpath, name), folder) + "/"] = "folder"
         for name in files:
             path = os.path.join(dirpath, name)
             with open(path, "rb") as f:
@@ -55,6 +58,9 @@ def world(tmp_path_factory):
     os.makedirs(foreign)
     with open(os.path.join(foreign, "thesis.tex"), "w") as f:
         f.write("a user's file")
+    (files / "ok_chain.yaml").write_text(yaml.safe_dump({"name": "c", "output_dir": out, "stages": [
+        {"config": os.path.join(REPO, "configs", "quickstart", "digits_teacher.yaml")},
+        {"config": os.path.join(REPO, "configs", "quickstart", "digits_student_ats.yaml")}]}))
     bad_chain = files / "chain.yaml"
     quick = os.path.join(REPO, "configs", "quickstart")
     bad_chain.write_text(yaml.safe_dump({"name": "c", "output_dir": out, "stages": [
@@ -62,6 +68,11 @@ def world(tmp_path_factory):
         {"config": os.path.join(quick, "digits_student_ats.yaml"), "overrides": ["model.arch=resnet9"]}]}))
     (files / "escape_chain.yaml").write_text(yaml.safe_dump({"name": "../up", "output_dir": out, "stages": [
         {"config": os.path.join(quick, "digits_teacher.yaml")}, {"config": os.path.join(quick, "digits_student_ats.yaml")}]}))
+    # a 500-byte alias bomb: each level names the previous one nine times (9^8 strings if expanded)
+    levels = ["&l0 [x, x, x, x, x, x, x, x, x]"] + [f"&l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 8)]
+    (files / "alias_bomb.yaml").write_text("experiment:\n  name: [" + ", ".join(levels) + "]\n")
+    (files / "a_folder.yaml").mkdir()
+    (files / "root_is_a_file").write_text("not a data folder")
     corrupt = os.path.join(str(root), "reports", "corrupt")
     shutil.copytree(done, corrupt)
     with open(os.path.join(corrupt, "summary.json"), "w") as f:
@@ -96,6 +107,19 @@ CASES = [
     ("train", lambda w: ["--config", os.path.join(w["files"], "dup_section.yaml")], "the key 'optim' appears twice"),
     ("train", lambda w: ["--config", os.path.join(w["files"], "broken.yaml")], "is not valid YAML"),
     ("train", lambda w: ["--config", os.path.join(w["files"], "missing.yaml")], "does not exist"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "alias_bomb.yaml")], "expands to more than"),
+    ("train", lambda w: ["--config", os.path.join(w["files"], "a_folder.yaml")], "is a folder, not a config file"),
+    ("train", lambda w: T(f"data.root={os.path.join(w['files'], 'root_is_a_file')}", "data.name=cifar10")(w),
+     "is a file, not a folder"),
+    ("train", lambda w: T(f"data.root={os.path.join(w['files'], 'root_is_a_file')}", "data.name=image_folder")(w),
+     "is a file, not a folder"),
+    ("train", T(name="n" * 300), "(File name too long). Nothing was half-written: no file of the run was written. "
+                                 "The path is longer than the file system allows"),
+    ("train", lambda w: T(f"experiment.output_dir={os.path.join(w['files'], 'notes.txt')}")(w),
+     "A part of that path is a file, not a folder"),
+    ("train", lambda w: T("distill.method=ats", "teacher.arch=resnet8",
+                          f"teacher.checkpoint={os.path.join(w['files'], 'garbage.ckpt')}")(w),
+     "The teacher checkpoint"),
     ("train", T(name="../../escape"), "must be one plain folder name"),
     ("train", T(name="/tmp/absolute"), "must be one plain folder name"),
     ("train", T(name="."), "must be one plain folder name"),
@@ -129,6 +153,9 @@ CASES = [
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "--json", "/nowhere/e.json"],
      "the folder '/nowhere' does not exist"),
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", "/nowhere/best.ckpt"], "does not exist"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["done"]], "is a run folder, not a checkpoint"),
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", os.path.join(w["files"], "garbage.ckpt")],
+     "The checkpoint"),
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", os.path.join(w["files"], "garbage.ckpt")],
      "cannot be read as a MindSpore checkpoint"),
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "model.arch=resnet14"],
@@ -153,6 +180,8 @@ CASES = [
     ("analyze", lambda w: ["--config", w["config"], "--teacher", f"resnet9:{w['ckpt']}"], "is 'resnet9'"),
     ("analyze", lambda w: ["--config", w["config"], "--teacher", f"resnet8:{w['ckpt']}", "--pair", "4-2"],
      "must be TAU_TARGET:TAU_WRONG"),
+    ("analyze", lambda w: ["--config", w["config"], "--teacher", f"resnet14:{w['ckpt']}", "--output",
+                           os.path.join(w["root"], "new_analysis")], "does not fit the network for 'resnet14'"),
     # sweep and chain: every point / stage validated before the first trains
     ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "model.arch=resnet8,resnet9", *T()(w)[2:]],
      "sweep point 'arch=resnet9__seed=0'"),
@@ -161,6 +190,12 @@ CASES = [
      "--group-size must be at least 1"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target", *T()(w)[2:]],
      "is not of the form section.key=v1,v2"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "0,1", *T()(w)[2:],
+                         f"checkpoint.resume={os.path.join(w['done'], 'train_state.ckpt')}"],
+     "a sweep resumes each point from its own folder"),
+    ("chain", lambda w: ["--config", os.path.join(w["files"], "ok_chain.yaml"), "--",
+                         f"checkpoint.resume={os.path.join(w['done'], 'train_state.ckpt')}"],
+     "a chain resumes each stage from its own folder"),
     ("chain", lambda w: ["--config", os.path.join(w["files"], "chain.yaml")], "chain stage 1"),
     ("chain", lambda w: ["--config", "/nowhere/chain.yaml"], "does not exist"),
     ("chain", lambda w: ["--config", os.path.join(w["files"], "escape_chain.yaml")], "must be one plain folder name"),
@@ -192,6 +227,47 @@ def test_bad_input_is_one_clear_paragraph_and_changes_nothing(world, capsys, com
     assert _snapshot(world["root"]) == before, "a bad input changed files on disk"
     assert not os.path.exists(os.path.join(world["out"], "new_run"))
     assert not os.path.exists(os.path.join(os.path.dirname(world["root"]), "escape"))
+    assert "Free space" not in text or "No space left" in text  # a write failure is told by its own cause
+    assert "training state" not in text or "train_state" in text or "--resume" in text
+
+
+def test_a_config_alias_bomb_is_refused_within_a_few_megabytes(world):
+    import tracemalloc
+    from ats_ms.errors import ConfigError
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigError, match="expands to more than"):
+            load_config(os.path.join(world["files"], "alias_bomb.yaml"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2 ** 20, peak
+
+
+def test_an_unreadable_image_found_mid_epoch_names_the_file_and_the_run_resumes(tmp_path, capsys):
+    """With data.verify_images=false a broken file surfaces inside MindSpore's pipeline during training: one
+    paragraph naming it and the check that finds them all; the run folder resumes once the file is fixed."""
+    import numpy as np
+    from PIL import Image
+    root = tmp_path / "images"
+    for split in ("train", "val"):
+        for c in ("a", "b"):
+            (root / split / c).mkdir(parents=True)
+            for i in range(4):
+                Image.fromarray(np.full((8, 8, 3), 40 * i + (c == "b") * 100, np.uint8)).save(root / split / c / f"{i}.png")
+    bad = root / "train" / "b" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not a JPEG at all" * 3)
+    args = ["--config", os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml"), "data.name=image_folder",
+            f"data.root={root}", "data.verify_images=false", "data.image_size=8", "data.batch_size=3",
+            "data.train_samples=null", "schedule.epochs=1", f"experiment.output_dir={tmp_path / 'runs'}",
+            "experiment.name=r"]
+    assert run_cli(train.main, args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Traceback" not in err and "C++" not in err
+    assert f"'{bad}' cannot be read" in err and "data.verify_images=true" in err and "--resume" in err
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(bad, format="JPEG")  # the user replaces the file
+    assert run_cli(train.main, args + ["--resume"]) == 0
+    assert os.path.isfile(tmp_path / "runs" / "r" / "summary.json")
 
 
 def test_corrupt_summary_is_skipped_with_a_warning(world, capsys):

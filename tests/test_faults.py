@@ -121,8 +121,9 @@ def test_a_state_forks_only_into_a_new_folder(finished, tmp_path):
     out, args, run, _ = finished
     state = os.path.join(run, "train_state.ckpt")
     fork_args = tiny_overrides(str(tmp_path), "fork", epochs=3) + [f"checkpoint.resume={state}"]
-    proc = run_cli("ats_ms.train", fork_args)
+    proc = run_cli("ats_ms.train", fork_args + ["--resume"])  # an explicit state wins over --resume's "auto"
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert f"resumed from {state}: epoch 2" in proc.stdout
     fork = os.path.join(tmp_path, "fork")
     env = json.load(open(os.path.join(fork, "env.json")))
     assert env["forked_from"] == os.path.abspath(state)
@@ -224,3 +225,26 @@ def test_sweep_points_are_finished_only_for_their_own_config(tmp_path):
     assert again["done"] == first["done"] and not again["skipped"]  # lengthened, not reported as finished
     for name in again["done"]:
         assert json.load(open(os.path.join(tmp_path, "grid", name, "summary.json")))["epochs"] == 2
+
+
+def test_two_sweeps_over_one_grid_share_the_points_and_both_succeed(tmp_path):
+    """The second sweep starts while the first trains its first point: each point is trained exactly once, a
+    point the other process holds is left to it (not failed), and both exit 0 once every point is finished."""
+    env = dict(os.environ, GLOG_v="3")
+    config = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
+    args = [sys.executable, "-m", "ats_ms.sweep", "--config", config, "--seeds", "0,1,2", f"experiment.output_dir={tmp_path}",
+            "schedule.epochs=2", "data.train_samples=256", "data.batch_size=64", "logging.log_interval=1"]
+    root = os.path.join(tmp_path, "student_resnet8_ce")
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
+    _wait(lambda: _progress(os.path.join(root, "seed=0")), first)
+    second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
+    outs = [p.communicate(timeout=300)[0] for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
+    assert f"seed=0: being trained by process {first.pid}" in outs[1]
+    for seed in (0, 1, 2):
+        log = open(os.path.join(root, f"seed={seed}", "train.log")).read()
+        assert log.count("setup:") == 1, f"seed {seed} was trained {log.count('setup:')} times"
+        assert json.load(open(os.path.join(root, f"seed={seed}", "summary.json")))["steps"] == 2 * (256 // 64)
+    for out in outs:
+        assert "failed: " not in out and "0 failed; every point is finished" in out
+    assert "finished by another process" in outs[0] + outs[1]

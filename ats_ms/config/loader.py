@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import math
 import os
+import reprlib
 import typing
 
 import yaml
@@ -19,6 +20,18 @@ from ats_ms.errors import ConfigError
 
 MAX_SEED = 2 ** 31 - 1   # MindSpore accepts seeds < 2**32; resumed segments add the global step to it
 MAX_EPOCHS = 100_000
+# A config holds a few hundred values; YAML aliases can make a tiny file stand for billions (each level of a
+# nested alias multiplies the size).  Documents are refused beyond this many values after expanding aliases.
+MAX_YAML_NODES = 10_000
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 2, 4, 4, 4
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def shown(value):
+    """A value as an error message may quote it: at most ~100 characters, whatever its size."""
+    return _SHORT.repr(value)
 
 
 def _suggest(word, options):
@@ -36,7 +49,7 @@ def _coerce(value, annotation, where):
         return _coerce(value, args[0], where)
     if origin in (list, typing.List):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}.")
+            raise ConfigError(f"{where} must be a list, got {shown(value)}.")
         (item,) = typing.get_args(annotation)
         return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
     if annotation is bool:
@@ -56,14 +69,14 @@ def _coerce(value, annotation, where):
                 pass
         if number is not None:
             if not math.isfinite(number):
-                raise ConfigError(f"{where} is {value!r}, which is not a finite number; give a real value.")
+                raise ConfigError(f"{where} is {shown(value)}, which is not a finite number; give a real value.")
             return number
     elif annotation is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
     if value is None:
         raise ConfigError(f"{where} may not be empty (null); expected {annotation.__name__}.")
-    raise ConfigError(f"{where} must be of type {annotation.__name__}, got {value!r} ({type(value).__name__}).")
+    raise ConfigError(f"{where} must be of type {annotation.__name__}, got {shown(value)} ({type(value).__name__}).")
 
 
 def _section_fields(section_cls):
@@ -84,7 +97,7 @@ def _merge(cfg, raw, source):
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise ConfigError(f"{source}: section '{section}' must be a mapping of keys, got {values!r}.")
+            raise ConfigError(f"{source}: section '{section}' must be a mapping of keys, got {shown(values)}.")
         target = getattr(cfg, section)
         fields = _section_fields(type(target))
         for key, value in values.items():
@@ -114,7 +127,7 @@ def check_run_name(name, key="experiment.name"):
     text = str(name)
     if not text.strip() or text in (".", "..") or "/" in text or "\\" in text or "\0" in text \
             or os.path.isabs(text) or text != text.strip():
-        raise ConfigError(f"'{key}' is {text!r}, but a run name must be one plain folder name (no '/', not '.' or "
+        raise ConfigError(f"'{key}' is {shown(text)}, but a run name must be one plain folder name (no '/', not '.' or "
                           "'..', no leading or trailing spaces); the run folder is <output_dir>/<name>. Use "
                           "experiment.output_dir for the parent folder.")
 
@@ -134,7 +147,7 @@ def _check_rules(cfg):
         section, key = dotted.split(".")
         value = getattr(getattr(cfg, section), key)
         if value not in allowed:
-            raise ConfigError(f"'{dotted}' is '{value}', but must be one of: {', '.join(allowed)}."
+            raise ConfigError(f"'{dotted}' is {shown(value)}, but must be one of: {', '.join(allowed)}."
                               f"{_suggest(str(value), allowed)}")
     for dotted in schema.POSITIVE + schema.NON_NEGATIVE:
         section, key = dotted.split(".")
@@ -175,7 +188,37 @@ def _check_rules(cfg):
 
 
 class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last silently)."""
+    """SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last silently) and a
+    document that expands, through its aliases, to more than ``MAX_YAML_NODES`` values."""
+
+    def construct_document(self, node):
+        _check_expanded_size(node)
+        return super().construct_document(node)
+
+
+def _check_expanded_size(root):
+    """Count the values ``root`` stands for with every alias expanded, without expanding anything: an alias
+    is the same node object as its anchor, so sizes are memoised per node (the count is linear in the file)."""
+    sizes = {}
+
+    def size(node):
+        key = id(node)
+        if key not in sizes:
+            sizes[key] = 0  # a recursive alias counts once; PyYAML's constructor refuses recursion itself
+            if isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(size(child) for child in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in node.value)
+            else:
+                total = 1
+            sizes[key] = total
+        return sizes[key]
+
+    total = size(root)
+    if total > MAX_YAML_NODES:
+        raise ConfigError(f"the document expands to more than {MAX_YAML_NODES:,} values ({total:,}) once its YAML "
+                          "aliases (*name) are resolved; a config holds a few hundred. Write the values out instead "
+                          "of nesting aliases.")
 
 
 def _mapping_without_duplicates(loader, node, deep=False):
@@ -243,6 +286,16 @@ def load_config(path=None, overrides=(), base=None, recipe=None):
         _merge(cfg, parse_override(text), f"override '{text}'")
     _check_rules(cfg)
     return cfg
+
+
+def refuse_one_state_for_many(cfg, runs, each):
+    """Sweeps and chains resume each of their runs from its own folder; a ``checkpoint.resume`` naming one state
+    (from the config or an override) would be silently replaced there, so it is refused instead."""
+    if cfg.checkpoint.resume not in ("none", "auto"):
+        raise ConfigError(f"checkpoint.resume names one training state ('{cfg.checkpoint.resume}'), but a {runs} resumes "
+                          f"each {each} from its own folder (running the same command again continues it). To continue "
+                          "from that state, fork it with python -m ats_ms.train --config ... "
+                          f"checkpoint.resume={cfg.checkpoint.resume} experiment.name=NEW; or drop the key.")
 
 
 def to_dict(cfg):

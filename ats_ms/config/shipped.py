@@ -56,6 +56,11 @@ def resolve_config_path(path):
     """A file path as given if it exists, else the shipped config of that name."""
     if os.path.isfile(path):
         return path
+    if os.path.isdir(path):
+        inside = os.path.join(path, "config.yaml")
+        hint = (f" It holds a run's config: use '{inside}'." if os.path.isfile(inside)
+                else " Give the YAML file itself.")
+        raise ConfigError(f"'{path}' is a folder, not a config file.{hint}")
     name = path[:-len(".yaml")] if path.endswith(".yaml") else path
     name = name[len("configs/"):] if name.startswith("configs/") else name
     try:

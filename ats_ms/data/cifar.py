@@ -15,7 +15,7 @@ import mindspore.dataset as ds
 import mindspore.dataset.transforms as T
 
 from ats_ms.data import constants as C
-from ats_ms.data.source import Source
+from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
 
@@ -28,10 +28,9 @@ def _layout_dir(root, name, fmt):
 
 def find_layout(root, name, fmt="auto"):
     """Return (format, directory) of the release found under ``root``; binary wins under ``auto``."""
-    if not os.path.isdir(root):
-        raise DatasetError(f"Data root '{root}' does not exist. Set data.root to the folder holding "
-                           f"{C.RELEASES[(name, 'binary')][0]}/ or {C.RELEASES[(name, 'python')][0]}/, "
-                           "or set data.download=true to fetch the official archive there.")
+    require_folder(root, "Data root", f"a folder holding {C.RELEASES[(name, 'binary')][0]}/ or "
+                                      f"{C.RELEASES[(name, 'python')][0]}/ (data.download=true fetches the official "
+                                      "archive into it).")
     formats = ("binary", "python") if fmt == "auto" else (fmt,)
     for f in formats:
         path = _layout_dir(root, name, f)

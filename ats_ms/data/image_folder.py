@@ -13,7 +13,7 @@ import mindspore.dataset as ds
 import mindspore.dataset.transforms as T
 
 from ats_ms.data import constants as C
-from ats_ms.data.source import Source
+from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
@@ -21,9 +21,7 @@ EVAL_DIRS = ("val", "test")
 
 
 def _split_dir(root, split):
-    if not os.path.isdir(root):
-        raise DatasetError(f"Image-folder root '{root}' does not exist. Expected {root}/train/<class>/*.jpg and "
-                           f"{root}/val/<class>/*.jpg (or test/). Fix data.root.")
+    require_folder(root, "Image-folder root", f"{root}/train/<class>/*.jpg and {root}/val/<class>/*.jpg (or test/).")
     candidates = ("train",) if split == "train" else EVAL_DIRS
     for name in candidates:
         path = os.path.join(root, name)

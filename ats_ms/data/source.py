@@ -1,6 +1,19 @@
-"""What every dataset source hands to the pipeline builder."""
+"""What every dataset source hands to the pipeline builder, and the check every source makes of its root."""
+import os
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
+
+from ats_ms.errors import DatasetError
+
+
+def require_folder(path, what, expected):
+    """``path`` must be an existing folder; otherwise say what it is instead (missing, or a file) and what was
+    expected in it (``expected`` completes the sentence "Expected ...")."""
+    if os.path.isdir(path):
+        return
+    if os.path.exists(path):
+        raise DatasetError(f"{what} '{path}' is a file, not a folder. Expected {expected} Set data.root to that folder.")
+    raise DatasetError(f"{what} '{path}' does not exist. Expected {expected} Fix data.root.")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from ats_ms.engine.run_dir import guarded_write, write_atomic
 from ats_ms.errors import CheckpointError
 
 
-def atomic_save(entries, path, meta=None, kept="the previous version of the file"):
+def atomic_save(entries, path, meta=None, kept="the previous version of the file is unchanged"):
     """``entries``: list of (name, Parameter/Tensor); ``meta``: small dict of scalars/strings."""
     with guarded_write(path, kept):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -50,6 +50,12 @@ def save_weights(net, path, meta=None):
 
 
 def read_checkpoint(path, what="checkpoint"):
+    if os.path.isdir(path):
+        runs = [f for f in ("best.ckpt", "last.ckpt") if os.path.isfile(os.path.join(path, f))]
+        if runs:
+            raise CheckpointError(f"The {what} '{path}' is a run folder, not a checkpoint file. Use its "
+                                  f"{' or '.join(os.path.join(path, f) for f in runs)}.")
+        raise CheckpointError(f"The {what} '{path}' is a folder, not a checkpoint file. Give the .ckpt file itself.")
     if not os.path.isfile(path):
         raise CheckpointError(f"The {what} '{path}' does not exist. Check the path (a run writes best.ckpt, "
                               "last.ckpt and train_state.ckpt into its run directory).")
@@ -110,8 +116,8 @@ def _is_meta(name):
     return "." not in name
 
 
-def read_meta(path):
-    params = read_checkpoint(path, "training state")
+def read_meta(path, what="training state"):
+    params = read_checkpoint(path, what)
     return {k: _scalar(v) for k, v in params.items() if _is_meta(k)}, params
 
 

@@ -21,7 +21,7 @@ def save_state(member, group, train_step, base_meta, extra_meta):
                 steps_done=group.global_step, steps_per_epoch=group.steps_per_epoch,
                 images_seen=group.images_seen, train_seconds=float(group.train_seconds))
     ckpt.atomic_save(ckpt.state_entries(train_step, member.student), rd.path(member.run_dir, rd.STATE), meta,
-                     kept=f"the previous training state of '{member.run_dir}'")
+                     kept=f"the previous training state of '{member.run_dir}' is unchanged")
 
 
 def save_weights(member, name, base_meta, epoch, step, **extra):
@@ -67,7 +67,7 @@ def set_aside_summary(member, log):
     summary, _ = rd.read_summary(member.run_dir)
     if summary is not None:
         kept = rd.path(member.run_dir, f"summary-{summary['epochs']}epochs.json")
-        with rd.guarded_write(kept, rd.SUMMARY):
+        with rd.guarded_write(kept, f"{rd.SUMMARY} is unchanged"):
             os.replace(rd.path(member.run_dir, rd.SUMMARY), kept)
         log.info(f"the {summary['epochs']}-epoch summary is kept as {kept}", to=[member.index])
 

@@ -28,7 +28,7 @@ def _classes_in_file(meta, params):
 def network_from_checkpoint(cfg, path, num_classes=None, arch=None):
     """``num_classes``: explicit, else the config's, else the dataset's; the checkpoint must agree."""
     arch = arch or cfg.model.arch
-    meta, params = ckpt.read_meta(path)
+    meta, params = ckpt.read_meta(path, "checkpoint")
     in_file = _classes_in_file(meta, params)
     expected = num_classes or cfg.model.num_classes or KNOWN_CLASSES.get(cfg.data.name)
     if expected and in_file and expected != in_file:

@@ -26,6 +26,7 @@ one place:
   raises ``RunFolderError`` naming the path and what was kept.
 """
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ import yaml
 
 from ats_ms.config import to_dict
 from ats_ms.config.schema import Config
-from ats_ms.errors import RunFolderError
+from ats_ms.errors import FolderBusy, RunFolderError
 
 try:  # POSIX; MindSpore's training platforms are Linux
     import fcntl
@@ -82,19 +83,34 @@ def path(run_dir, name):
 
 # -- writing -------------------------------------------------------------------------------------------
 
+# What to do about a failed write, by the OS error's own cause.
+WRITE_FIXES = {
+    errno.ENOSPC: "Free space on that disk, then run the same command with --resume.",
+    errno.EDQUOT: "Your disk quota is used up: free space, then run the same command with --resume.",
+    errno.EACCES: "The folder is not writable by you: fix its permissions or choose another experiment.output_dir.",
+    errno.EPERM: "The folder is not writable by you: fix its permissions or choose another experiment.output_dir.",
+    errno.EROFS: "That file system is read-only: choose another experiment.output_dir.",
+    errno.ENAMETOOLONG: "The path is longer than the file system allows: shorten experiment.name or "
+                        "experiment.output_dir.",
+    errno.ENOTDIR: "A part of that path is a file, not a folder: choose another experiment.output_dir.",
+    errno.EISDIR: "That path is a folder: move it away or choose another name.",
+}
+
+
 @contextlib.contextmanager
-def guarded_write(final_path, kept="the files written before it"):
-    """Turn an OSError (disk full, read-only folder, quota) into one clear ``RunFolderError``."""
+def guarded_write(final_path, kept="the files written before it are unchanged"):
+    """Turn an OSError (disk full, read-only folder, a name too long ...) into one ``RunFolderError`` that names
+    the OS error's cause and its fix; ``kept`` says what is left as it was."""
     try:
         yield
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise RunFolderError(f"Could not write '{final_path}' ({reason}). Nothing was half-written: {kept} "
-                             "are unchanged. Free space or fix the folder's permissions, then resume the run "
-                             "with --resume.") from None
+        fix = WRITE_FIXES.get(exc.errno, "Remove the cause, then run the same command with --resume.")
+        raise RunFolderError(f"Could not write '{final_path}' ({reason}). Nothing was half-written: {kept}. "
+                             f"{fix}") from None
 
 
-def write_atomic(final_path, write_tmp, kept="the existing files"):
+def write_atomic(final_path, write_tmp, kept="the existing files are unchanged"):
     """``write_tmp(tmp_path)`` writes the content; it is renamed into place only when complete."""
     folder = os.path.dirname(os.path.abspath(final_path))
     prefix = f"{TEMP_MARK}{os.getpid()}-"
@@ -128,7 +144,7 @@ def write_json(file_path, obj):
 
 
 def append_jsonl(file_path, obj):
-    with guarded_write(file_path, "the earlier lines"):
+    with guarded_write(file_path, "the earlier lines are unchanged"):
         with open(file_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(obj) + "\n")
 
@@ -186,10 +202,11 @@ def _read_holder(fd):
 
 
 def _busy_error(run_dir, info):
-    return RunFolderError(f"Run folder '{run_dir}' is in use by {_holder_text(info)}. Two processes writing one "
-                          "run folder would mix their configs, metrics and checkpoints, so this one stops. Wait for "
-                          "that process to finish (or stop it), or choose another experiment.name. The lock is "
-                          "released automatically when the holding process ends, even if it is killed.")
+    return FolderBusy(f"Run folder '{run_dir}' is in use by {_holder_text(info)}. Two processes writing one "
+                      "run folder would mix their configs, metrics and checkpoints, so this one stops. Wait for "
+                      "that process to finish (or stop it), or choose another experiment.name. The lock is "
+                      "released automatically when the holding process ends, even if it is killed.",
+                      f"process {info.get('pid')}" if info.get("pid") else "another process")
 
 
 class RunLock:
@@ -202,7 +219,7 @@ class RunLock:
     def acquire(self):
         if fcntl is None:  # pragma: no cover
             return self
-        with guarded_write(path(self.run_dir, LOCK), "no file of the run"):
+        with guarded_write(path(self.run_dir, LOCK), "no file of the run was written"):
             os.makedirs(self.run_dir, exist_ok=True)
             fd = os.open(path(self.run_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -223,6 +240,15 @@ class RunLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def holder(run_dir):
+    """Who holds the folder's lock ('process N'), or None when nobody does."""
+    try:
+        check_not_busy(run_dir)
+    except FolderBusy as exc:
+        return exc.holder
+    return None
 
 
 def check_not_busy(run_dir):

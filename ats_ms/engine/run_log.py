@@ -16,7 +16,7 @@ class RunLog:
         self.files = {}      # key -> list of (path, file object)
 
     def add_file(self, key, file_path):
-        with guarded_write(file_path, "the earlier log lines"):
+        with guarded_write(file_path, "the earlier log lines are unchanged"):
             handle = open(file_path, "a", encoding="utf-8", buffering=1)  # pylint: disable=consider-using-with
         self.files.setdefault(key, []).append((file_path, handle))
 
@@ -28,7 +28,7 @@ class RunLog:
         keys = self.files if to is None else [k for k in to if k in self.files]
         for key in keys:
             for file_path, handle in self.files[key]:
-                with guarded_write(file_path, "the earlier log lines"):
+                with guarded_write(file_path, "the earlier log lines are unchanged"):
                     handle.write(line + "\n")
 
     def close(self):

@@ -4,8 +4,6 @@ ats_ms records each network's padding variant in its checkpoints.  A MindSpore c
 metadata is the model-zoo demo's: it is read as the demo built it (ResNet padding 'same', VGG without conv
 bias), and a note says so.
 """
-import os
-
 import mindspore as ms
 
 from ats_ms.engine import checkpoint as ckpt
@@ -16,7 +14,7 @@ from ats_ms.models import create_model, padding_of
 def load_teacher(cfg, num_classes):
     """(network, padding, note or None)."""
     path = cfg.teacher.checkpoint
-    meta, params = ckpt.read_meta(path) if os.path.isfile(path) else ({}, None)
+    meta, params = ckpt.read_meta(path, "teacher checkpoint")
     from_demo = params is not None and not demo.is_ats_checkpoint(meta)
     if from_demo and cfg.teacher.padding == "auto":
         padding = demo.demo_padding(cfg.teacher.arch)

@@ -20,6 +20,7 @@ import mindspore as ms
 
 from ats_ms.config import to_dict
 from ats_ms.data import create_dataset
+from ats_ms.data.pipeline_errors import pipeline_errors
 from ats_ms.distill.cell import LossScaledTrainStep, TrainStep
 from ats_ms.distill.frozen import FrozenTeacher
 from ats_ms.distill.methods import build_loss_net
@@ -171,7 +172,7 @@ class _GroupTrainer:
         cfg = self.base_cfg
         meta = {}
         if cfg.model.checkpoint and os.path.isfile(cfg.model.checkpoint):
-            meta, _ = ckpt.read_meta(cfg.model.checkpoint)
+            meta, _ = ckpt.read_meta(cfg.model.checkpoint, "initial weights (model.checkpoint)")
         return padding_of(cfg.model.padding, meta)
 
     # -- resume (nothing written) -----------------------------------------------------------------------
@@ -254,6 +255,11 @@ class _GroupTrainer:
             self.log.info(note)
         for line in setup_lines(self):
             self.log.info(line)
+        with pipeline_errors(cfg.data):  # an unreadable sample mid-epoch: a DatasetError naming it, state kept
+            self._train()
+
+    def _train(self):
+        g, cfg = self.group, self.base_cfg
         fresh = all(m.plan.kind == "new" for m in self.members)
         if fresh and self.teacher is not None and cfg.logging.eval_teacher and self.runtime.is_main:
             self._evaluate_teacher()
@@ -429,7 +435,7 @@ class _GroupTrainer:
         if not target or not os.path.exists(target):
             return
         try:
-            owner = ckpt.read_meta(target)[0].get("run_dir")
+            owner = ckpt.read_meta(target, "checkpoint.copy_last_to file")[0].get("run_dir")
         except Exception:  # pylint: disable=broad-except
             owner = None
         if owner != os.path.abspath(m.run_dir):
