@@ -52,13 +52,14 @@ def infer_num_classes(state):
     raise CheckpointError("Cannot find the classifier in the checkpoint to read the class count; pass --num-classes.")
 
 
-def convert(arch, input_path, output_path, num_classes=None, padding="auto"):
-    """Returns (network, classes, unused entries, notes)."""
+def convert(arch, input_path, output_path, num_classes=None, padding="auto", conv_bias=None):
+    """Returns (network, classes, unused entries, notes).  ``padding`` / ``conv_bias``: the variant to build
+    ("auto" / None: what a MindSpore file records, the demo's for a demo file, the references' otherwise)."""
     import os  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.checkpoint import save_weights  # pylint: disable=import-outside-toplevel
     from ats_ms.interop import demo  # pylint: disable=import-outside-toplevel
     from ats_ms.interop.pytorch import load_into  # pylint: disable=import-outside-toplevel
-    from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
+    from ats_ms.models import build_options, create_model, variants  # pylint: disable=import-outside-toplevel
     if os.path.abspath(input_path) == os.path.abspath(output_path):
         raise AtsError(f"--output is the same file as --input ('{input_path}'); converting in place would destroy the "
                        "original. Choose another --output.")
@@ -68,25 +69,27 @@ def convert(arch, input_path, output_path, num_classes=None, padding="auto"):
     from_mindspore = input_path.endswith(".ckpt")
     if from_mindspore:
         state, meta = read_mindspore_file(input_path)
-        if padding == "auto":
-            padding = str(meta.get("padding", "symmetric")) if demo.is_ats_checkpoint(meta) else demo.demo_padding(arch)
     else:
-        state, padding = read_torch_file(input_path), "symmetric" if padding == "auto" else padding
+        state, meta = read_torch_file(input_path), {}
+    explicit = {k: v for k, v in (("padding", padding), ("conv_bias", conv_bias)) if v not in (None, "auto")}
     classes = num_classes or infer_num_classes(state)
     try:
-        net = create_model(arch, classes, padding=padding)
+        from_demo = from_mindspore and not demo.is_ats_checkpoint(meta)
+        options = variants.resolve(build_options(arch), explicit, meta, from_demo)
+        net = create_model(arch, classes, **options)
     except ValueError as exc:
         raise AtsError(f"{exc} Pass the --arch the checkpoint was trained with.") from None
     if from_mindspore:
         filled = demo.fill_missing_biases(state, net)
         if filled:
-            notes.append(f"{len(filled)} convolutions had no bias (the demo's VGG): zero biases added, which is exact")
-    if padding == "same":
-        notes.append("ResNet built with the demo's 'same' padding (recorded in the checkpoint; eval, distillation, "
-                     "analysis and export rebuild it that way)")
+            notes.append(f"{len(filled)} convolutions had no bias but conv_bias is true: zero biases added, which is "
+                         "exact")
+    changed = variants.summary(options, only_changes=True)
+    if changed:
+        notes.append(f"built as the model-zoo demo's variant ({changed}), recorded in the checkpoint: eval, "
+                     "distillation, analysis and export rebuild it that way")
     unused = load_into(net, state, arch, input_path)
-    save_weights(net, output_path, {"arch": arch, "num_classes": classes, "padding": padding,
-                                    "converted_from": input_path})
+    save_weights(net, output_path, {"arch": arch, "num_classes": classes, **options, "converted_from": input_path})
     return net, classes, unused, notes
 
 
@@ -100,10 +103,14 @@ def main(argv=None):
     parser.add_argument("--padding", choices=("auto", "symmetric", "same"), default="auto",
                         help="ResNet padding; auto: the demo's 'same' for MindSpore checkpoints without ats_ms "
                              "metadata, else what the file records (PyTorch files: symmetric)")
+    parser.add_argument("--conv-bias", choices=("auto", "true", "false"), default="auto",
+                        help="VGG convolution biases; auto: none for the demo's checkpoints, else what the file "
+                             "records (PyTorch files: with bias)")
     args = parser.parse_args(argv)
     from ats_ms.config.arch_names import check_arch  # pylint: disable=import-outside-toplevel
     check_arch(args.arch, "--arch")
-    _, classes, unused, notes = convert(args.arch, args.input, args.output, args.num_classes, args.padding)
+    conv_bias = {"auto": None, "true": True, "false": False}[args.conv_bias]
+    _, classes, unused, notes = convert(args.arch, args.input, args.output, args.num_classes, args.padding, conv_bias)
     print(f"converted {args.input} -> {args.output} ({args.arch}, {classes} classes)"
           + (f"; ignored {len(unused)} entries: {', '.join(unused[:5])}" if unused else ""))
     for note in notes:

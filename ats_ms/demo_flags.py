@@ -23,6 +23,7 @@ demo meaning ats_ms cannot reproduce is named in one printed line (``notes``).
 import os
 import re
 
+from ats_ms.config.arch_names import PADDING_SAME
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import ConfigError
 
@@ -66,6 +67,23 @@ def arch_name(demo_name):
     """ResNet14 -> resnet14, VGG8 -> vgg8; other names pass through lower-cased."""
     match = re.fullmatch(r"(resnet|vgg)(\d+)", demo_name.strip().lower())
     return f"{match[1]}{match[2]}" if match else demo_name.strip().lower()
+
+
+REFERENCE_OVERRIDE = {"model.padding": "model.padding=symmetric", "model.conv_bias": "model.conv_bias=true"}
+
+
+def demo_variant(arch):
+    """The build options of the demo's version of ``arch`` (``ats_ms.models.variants``), as config keys: its
+    ResNets pad with pad_mode="same", its VGG convolutions have no bias."""
+    if arch in PADDING_SAME:
+        return {"model.padding": "same"}
+    if re.fullmatch(r"vgg\d+", arch):
+        return {"model.conv_bias": False}
+    return {}
+
+
+def demo_variant_text(variant):
+    return ", ".join("ResNet padding 'same'" if k == "model.padding" else "no convolution bias" for k in variant)
 
 
 def add_to_parser(parser):
@@ -119,8 +137,9 @@ def to_overrides(args, with_config=False):
         out["data.name"] = flags["--dataset"].lower()
     if "--data_dir" in flags:
         out["data.root"] = flags["--data_dir"]
-        notes.append("--data_dir: ats_ms reads the official CIFAR release under it (cifar-100-binary/ or "
-                     "cifar-100-python/), not the demo's MindVision train/ and test/ folders")
+        notes.append("--data_dir: ats_ms reads the official release of the dataset --dataset names under it (for "
+                     "cifar100: cifar-100-binary/ or cifar-100-python/); the demo's MindVision 0.1.0 loader reads "
+                     "cifar-10-batches-py/ there whatever --dataset says, i.e. it trains on CIFAR-10")
     if "--download" in flags:
         out["data.download"] = _truthy(flags["--download"], "--download")
         if "--download" in given and not out["data.download"]:
@@ -130,6 +149,14 @@ def to_overrides(args, with_config=False):
         out["model.num_classes"] = _number(flags["--n_classes"], "--n_classes", int)
     if "--net_name" in flags:
         out["model.arch"] = arch_name(flags["--net_name"])
+        if not with_config:
+            variant = demo_variant(out["model.arch"])
+            out.update(variant)
+            if variant:
+                notes.append(f"{flags['--net_name']} is built as the demo builds it ({demo_variant_text(variant)}), so "
+                             "its checkpoint loads into the demo and gives the demo's logits; "
+                             f"{' '.join(REFERENCE_OVERRIDE[k] for k in variant)} builds the PyTorch references' "
+                             "network instead")
     for flag in ("--net", "--n_layer", "--t_net", "--t_n_layer"):
         if flag in given:
             notes.append(f"{flag} {given[flag]} is not used, as in the demo: --net_name / --t_net_name pick the networks")

@@ -60,6 +60,39 @@ def test_demo_checkpoint_gives_the_demos_logits(name, tmp_path, pynative):  # ea
         assert np.abs(plain(x).asnumpy() - expected).max() > 1e-3
 
 
+def _logits(net, x):
+    net.set_train(False)
+    return net(x).asnumpy()
+
+
+@pytest.mark.parametrize("name", ["ResNet14", "VGG8", "ResNet20", "VGG11"])
+def test_an_ats_ms_checkpoint_of_the_demo_variant_loads_into_the_demo(name, tmp_path, pynative):
+    """ats_ms -> demo: the demo's variant (what demo command lines and the demo configs build) fills every
+    parameter of the demo's own network, nothing left over, and gives the same logits.  The references'
+    variant does not: a ResNet loads without error but computes other logits (padding); the demo's VGG
+    silently ignores the conv biases."""
+    from ats_ms.engine.checkpoint import save_weights
+    arch = demo_flags.arch_name(name)
+    variant = {"padding": "same"} if arch.startswith("resnet") else {"conv_bias": False}
+    x = ms.Tensor(np.random.RandomState(2).randn(2, 3, 32, 32).astype(np.float32))
+    for options, same in ((variant, True), ({}, False)):
+        ms.set_seed(4)
+        ours = randomize_batchnorm(create_model(arch, 100, **options), seed=1)
+        if not options and arch.startswith("vgg"):  # trained biases are not zero
+            for pname, param in ours.parameters_and_names():
+                if pname.endswith(".bias") and pname.startswith("block"):
+                    param.set_data(ms.Tensor(np.full(param.shape, 0.3, np.float32)))
+        path = str(tmp_path / f"{arch}.ckpt")
+        save_weights(ours, path, {"arch": arch, **options})
+        theirs = demo_network(name)
+        not_loaded, unused = ms.load_param_into_net(theirs, {k: v for k, v in ms.load_checkpoint(path).items()
+                                                               if "." in k})
+        assert not_loaded == []
+        assert (unused == []) == (same or arch.startswith("resnet")), unused
+        gap = np.abs(_logits(theirs, x) - _logits(ours, x)).max()
+        assert (gap < 1e-5) == same, (options, gap)
+
+
 def test_flag_mapping_and_the_demos_defaults():
     recipe, overrides, _ = _flags("--dataset", "cifar100", "--data_dir", "/d", "--net_name", "VGG8", "--t_net_name",
                                   "ResNet110", "--kd_way", "ATS", "--tp_tau", "4.0", "--t_tau", "2.0", "--s_tau", "1.0",
@@ -76,6 +109,11 @@ def test_flag_mapping_and_the_demos_defaults():
     assert cfg.logging.also_log_to == os.path.join("./logs", "classify.log")
     assert cfg.teacher.arch == "resnet110" and cfg.teacher.checkpoint == os.path.join("./ckpts", "cifar100-ResNet110.ckpt")
     assert cfg.optim.weight_decay == 0.0 and cfg.schedule.policy == "poly" and cfg.data.std == [0.2023, 0.1994, 0.2010]
+    assert cfg.model.conv_bias is False  # the demo's VGG; model.conv_bias=true after the flags builds the references'
+    _, overrides, notes = _flags("--net_name", "ResNet110")
+    assert "model.padding=same" in overrides and any("model.padding=symmetric builds" in n for n in notes)
+    _, overrides, _ = _flags("--net_name", "VGG8")
+    assert load_config(None, overrides + ["model.conv_bias=true"], recipe="demo").model.conv_bias is True
     # run_distill.py's defaults: --kd_way ATS, --t_tau 3.0 (also for ATS), --tp_tau 4.0, VGG8 from ResNet14, ./ckpts/
     _, overrides, _ = _flags("--kd_way", "ATS")
     cfg = load_config(None, overrides, recipe="demo")
@@ -145,9 +183,21 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
     def config(run_name):
         return load_config(os.path.join("ckpts", run_name, "config.yaml"))
 
+    def loads_into_the_demo(path, demo_name):
+        """The file a script wrote fills the demo's own network and gives ats_ms's logits for it."""
+        ours, _ = network_from_checkpoint(load_config(None, ["data.name=cifar100", "model.num_classes=100",
+                                                             f"model.arch={demo_flags.arch_name(demo_name)}"]), path)
+        theirs = demo_network(demo_name)
+        not_loaded, unused = ms.load_param_into_net(theirs, {k: v for k, v in ms.load_checkpoint(path).items() if "." in k})
+        assert not_loaded == [] and unused == [], (not_loaded, unused)
+        x = ms.Tensor(np.random.RandomState(1).randn(2, 3, 32, 32).astype(np.float32))
+        np.testing.assert_allclose(_logits(theirs, x), _logits(ours, x), atol=1e-5)
+
     run("run_teacher.sh", *TINY)
     teacher = config("cifar100-ResNet14")
     assert os.path.isfile("ckpts/cifar100-ResNet14.ckpt")  # where the demo's teacher lands
+    assert teacher.model.padding == "same" and str(read_meta("ckpts/cifar100-ResNet14.ckpt")[0]["padding"]) == "same"
+    loads_into_the_demo("ckpts/cifar100-ResNet14.ckpt", "ResNet14")
     assert str(read_meta("ckpts/cifar100-ResNet14.ckpt")[0]["arch"]) == "resnet14"
     assert "eval epoch 2" in open("logs/teacher.log").read()  # the demo's --log_dir / --log_name
     steps = 128 // 128
@@ -158,6 +208,7 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
 
     run("run_student.sh", *TINY)
     assert config("cifar100-VGG8").distill.method == "none" and os.path.isfile("ckpts/cifar100-VGG8.ckpt")
+    loads_into_the_demo("ckpts/cifar100-VGG8.ckpt", "VGG8")
     assert "eval epoch 2" in open("logs/student-nokd.log").read()
 
     for script, method, taus in (("run_ts.sh", "ts", (4.0, 4.0)), ("run_ats.sh", "ats", (4.0, 2.0))):
@@ -171,6 +222,7 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
         assert cfg.teacher.checkpoint == os.path.join("./ckpts", "cifar100-ResNet14.ckpt")
         assert "teacher: ./ckpts/cifar100-ResNet14.ckpt" in out and "teacher resnet14: top1" in out
         assert os.path.isfile(f"ckpts/{name}.ckpt")
+        loads_into_the_demo(f"ckpts/{name}.ckpt", "VGG8")
         records = [json.loads(line) for line in open(f"ckpts/{name}/metrics.jsonl")]
         assert [r["epoch"] for r in records if r["type"] == "eval"] == [1, 2]
         assert all("train_top1" in r for r in records if r["type"] == "eval")  # the demo's TrAcc
@@ -180,8 +232,9 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
     run("run_export.sh")
     mindir = "ckpts/cifar100-ResNet14-VGG8-ATS_mindir.mindir"
     assert os.path.isfile(mindir)
-    student = create_model("vgg8", 100)
-    ms.load_param_into_net(student, ms.load_checkpoint("ckpts/cifar100-ResNet14-VGG8-ATS.ckpt"))
+    student = create_model("vgg8", 100, conv_bias=False)
+    weights = {k: v for k, v in ms.load_checkpoint("ckpts/cifar100-ResNet14-VGG8-ATS.ckpt").items() if "." in k}
+    assert ms.load_param_into_net(student, weights) == ([], [])
     student.set_train(False)
     x = ms.Tensor(np.random.RandomState(1).randn(1, 3, 32, 32).astype(np.float32))
     np.testing.assert_allclose(ms.nn.GraphCell(ms.load(mindir))(x).asnumpy(), student(x).asnumpy(), atol=1e-4)

@@ -36,6 +36,12 @@ def check_arch(name, key):
                       "also wrn_<6n+4>_<width> and resnext29_<C>x<W>d.")
 
 
+def check_conv_bias(arch, conv_bias, key):
+    if conv_bias is not None and arch is not None and not re.fullmatch(r"vgg\d+", str(arch).lower()):
+        raise ConfigError(f"'{key}' is {str(conv_bias).lower()}, but only VGG has that option (the model-zoo demo's VGG "
+                          f"convolutions have no bias), not '{arch}'. Leave it empty (null).")
+
+
 def check_padding(arch, padding, key):
     if padding == "same" and arch is not None and str(arch).lower() not in PADDING_SAME:
         raise ConfigError(f"'{key}' is 'same' (the model-zoo demo's ResNet padding), which exists for the CIFAR ResNets "

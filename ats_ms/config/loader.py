@@ -14,7 +14,7 @@ import typing
 import yaml
 
 from ats_ms.config import schema
-from ats_ms.config.arch_names import check_arch, check_padding
+from ats_ms.config.arch_names import check_arch, check_conv_bias, check_padding
 from ats_ms.config.shipped import recipe_path, resolve_config_path
 from ats_ms.errors import ConfigError
 
@@ -143,6 +143,8 @@ def _check_rules(cfg):
     check_arch(cfg.teacher.arch, "teacher.arch")
     check_padding(cfg.model.arch, cfg.model.padding, "model.padding")
     check_padding(cfg.teacher.arch, cfg.teacher.padding, "teacher.padding")
+    check_conv_bias(cfg.model.arch, cfg.model.conv_bias, "model.conv_bias")
+    check_conv_bias(cfg.teacher.arch, cfg.teacher.conv_bias, "teacher.conv_bias")
     for dotted, allowed in schema.CHOICES.items():
         section, key = dotted.split(".")
         value = getattr(getattr(cfg, section), key)

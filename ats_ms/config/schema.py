@@ -49,6 +49,9 @@ class ModelConfig:
     # auto | symmetric | same.  "same": the model-zoo demo's ResNet padding (TensorFlow-style on stride-2
     # convolutions); auto = what model.checkpoint records, else symmetric (the PyTorch references).
     padding: str = "auto"
+    # VGG only: convolution biases (true, the PyTorch references) or none (false, the model-zoo demo's VGG);
+    # null = what model.checkpoint records, else true.
+    conv_bias: Optional[bool] = None
 
 
 @dataclass
@@ -56,6 +59,7 @@ class TeacherConfig:
     arch: Optional[str] = None
     checkpoint: Optional[str] = None
     padding: str = "auto"               # auto = what the teacher checkpoint records, else symmetric
+    conv_bias: Optional[bool] = None    # VGG: null = what the teacher checkpoint records, else true
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Rebuild a trained network from a config and a checkpoint (for eval, export and analysis).
 
 The network is built the way the checkpoint was trained: its class count must agree with the config's
-(``model.num_classes``, else the dataset's), and its padding variant (the model-zoo demo's ResNets) is
-read from the checkpoint unless the config sets one.  A MindSpore checkpoint without ats_ms's metadata is
+(``model.num_classes``, else the dataset's), and its variant (the model-zoo demo's ResNet padding and
+bias-free VGG, ``ats_ms.models.variants``) is read from the checkpoint unless the config sets one.  A MindSpore checkpoint without ats_ms's metadata is
 read as the model-zoo demo wrote it (``ats_ms.interop.demo``).
 """
 import mindspore as ms
@@ -10,7 +10,7 @@ import mindspore as ms
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.errors import CheckpointError
 from ats_ms.interop import demo
-from ats_ms.models import create_model, padding_of
+from ats_ms.models import build_options, create_model, variants
 
 KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "digits": 10}
 CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "linear.weight")
@@ -41,11 +41,8 @@ def network_from_checkpoint(cfg, path, num_classes=None, arch=None):
         from ats_ms.data import get_source  # pylint: disable=import-outside-toplevel
         classes = get_source(cfg.data, "test").num_classes
     from_demo = not demo.is_ats_checkpoint(meta)
-    if from_demo and cfg.model.padding == "auto":
-        padding = demo.demo_padding(arch)
-    else:
-        padding = padding_of(cfg.model.padding, meta)
-    net = create_model(arch, classes, padding=padding)
+    options = variants.resolve(build_options(arch), variants.configured(cfg.model), meta, from_demo)
+    net = create_model(arch, classes, **options)
     if from_demo:
         arrays = demo.network_arrays(params)
         demo.fill_missing_biases(arrays, net)

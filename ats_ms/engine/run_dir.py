@@ -69,8 +69,8 @@ STATE_KEYS = (
     "experiment.seed",
     "data.name", "data.image_size", "data.mean", "data.std", "data.augment", "data.hflip", "data.crop_padding",
     "data.batch_size", "data.train_samples", "data.test_samples",
-    "model.arch", "model.num_classes", "model.checkpoint", "model.padding",
-    "teacher.arch", "teacher.padding",
+    "model.arch", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
+    "teacher.arch", "teacher.padding", "teacher.conv_bias",
     "distill.*", "optim.*", "schedule.*",
 )
 NOT_STATE_KEYS = ("distill.cache_teacher_logits", "schedule.epochs")

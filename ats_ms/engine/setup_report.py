@@ -1,7 +1,7 @@
 """The block printed before training starts: the resolved setup in a dozen lines, so that a wrong
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
 from ats_ms.engine.runtime import amp_level
-from ats_ms.models import count_params
+from ats_ms.models import count_params, variants
 
 
 def _method(d):
@@ -41,7 +41,8 @@ def setup_lines(t):
                  f"({t.steps} steps of {d.batch_size}{' per device' if t.runtime.group_size > 1 else ''}), "
                  f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}")
     student = students[0].student
-    lines.append(f"  student   {cfg.model.arch} ({count_params(student):,} parameters, padding {t.student_padding})"
+    built = variants.summary(t.student_options)
+    lines.append(f"  student   {cfg.model.arch} ({count_params(student):,} parameters{', ' + built if built else ''})"
                  + (f" x {len(students)} (same initial weights, same batches)" if len(students) > 1 else ""))
     if t.teacher is not None:
         lines.append(f"  teacher   {cfg.teacher.arch} ({t.teacher.num_params:,} parameters) from "

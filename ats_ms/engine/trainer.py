@@ -41,7 +41,7 @@ from ats_ms.engine.teacher_cache import TeacherLogitCache
 from ats_ms.engine.teacher_load import load_teacher
 from ats_ms.engine.tensorboard import check_available, open_scalar_writer
 from ats_ms.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
-from ats_ms.models import create_model, padding_of
+from ats_ms.models import build_options, create_model, variants
 
 GROUP_VARIABLE_SECTIONS = ("distill",)
 GROUP_IDENTITY_KEYS = (("experiment", "name"), ("checkpoint", "resume"))
@@ -140,21 +140,21 @@ class _GroupTrainer:
 
     def _build_networks(self):
         cfg = self.base_cfg
-        padding = self._student_padding()
-        first = create_model(cfg.model.arch, self.num_classes, padding=padding)
+        options = self._student_options()
+        first = create_model(cfg.model.arch, self.num_classes, **options)
         if cfg.model.checkpoint:
             ckpt.load_weights(first, cfg.model.checkpoint, "initial weights (model.checkpoint)", cfg.model.arch)
         students = [first]
         for _ in self.members[1:]:  # every student of a group starts from the same weights
-            twin = create_model(cfg.model.arch, self.num_classes, padding=padding)
+            twin = create_model(cfg.model.arch, self.num_classes, **options)
             for (_, dst), (_, src) in zip(ckpt.named_parameters(twin), ckpt.named_parameters(first)):
                 dst.set_data(src.data.copy())
             students.append(twin)
         for m, student in zip(self.members, students):
             m.student = student
-        self.teacher, self.teacher_sha256, self.teacher_padding = None, None, None
+        self.teacher, self.teacher_sha256, self.teacher_options = None, None, {}
         if self.distilled:
-            net, self.teacher_padding, note = load_teacher(cfg, self.num_classes)
+            net, self.teacher_options, note = load_teacher(cfg, self.num_classes)
             if note:
                 self.build_notes.append(note)
             self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
@@ -165,15 +165,16 @@ class _GroupTrainer:
                 ms.amp.auto_mixed_precision(student, level)
             if self.teacher is not None:
                 ms.amp.auto_mixed_precision(self.teacher.net, level)
-        self.student_padding = padding
+        self.student_options = options
         self.loss_net = build_loss_net([m.cfg.distill for m in self.members], students, self.teacher, cached=self.cached)
 
-    def _student_padding(self):
+    def _student_options(self):
+        """The student's variant: configured, else what its initial weights record, else the references'."""
         cfg = self.base_cfg
         meta = {}
         if cfg.model.checkpoint and os.path.isfile(cfg.model.checkpoint):
             meta, _ = ckpt.read_meta(cfg.model.checkpoint, "initial weights (model.checkpoint)")
-        return padding_of(cfg.model.padding, meta)
+        return variants.resolve(build_options(cfg.model.arch), variants.configured(cfg.model), meta)
 
     # -- resume (nothing written) -----------------------------------------------------------------------
     def _load_states(self):
@@ -242,7 +243,7 @@ class _GroupTrainer:
             m.scalars = open_scalar_writer(m.cfg.logging, m.run_dir)
 
     def base_meta(self, m):
-        return {"arch": m.cfg.model.arch, "num_classes": self.num_classes, "padding": self.student_padding,
+        return {"arch": m.cfg.model.arch, "num_classes": self.num_classes, **self.student_options,
                 "written_by_rank": self.runtime.rank}
 
     # -- the run ---------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 The demo saves ``save_checkpoint(model)``: parameter names already equal ats_ms's (``conv1.weight``,
 ``layer1.0.bn1.gamma``, ``block0.0.weight``, ``classifier.weight``), but two details differ:
 
-- its VGG convolutions have **no bias** (MindSpore's ``nn.Conv2d`` default), where ats_ms's VGG (like the
-  PyTorch references) has one: a zero bias is exactly the demo's network;
+- its VGG convolutions have **no bias** (MindSpore's ``nn.Conv2d`` default): built with ``conv_bias=False``
+  ats_ms's VGG is exactly the demo's network (with biases, zero biases make it exact too);
 - its ResNet convolutions use ``pad_mode="same"``: built with ``padding="same"`` ats_ms's ResNet is
   exactly the demo's network (``ats_ms.models.resnet_cifar``).
+
+``ats_ms.models.variants`` resolves which variant a file gets.
 
 ats_ms writes its run metadata (``arch``, ``num_classes``, ``padding``) into every checkpoint, so a MindSpore
 checkpoint without it is taken to be the demo's.
@@ -18,10 +20,6 @@ OPTIMIZER_PREFIXES = ("moments.", "learning_rate", "global_step", "momentum", "s
 
 def is_ats_checkpoint(meta):
     return "arch" in meta
-
-
-def demo_padding(arch):
-    return "same" if str(arch).lower().startswith("resnet") and str(arch).lower() != "resnet50" else "symmetric"
 
 
 def network_arrays(params):

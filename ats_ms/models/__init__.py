@@ -5,7 +5,7 @@ Fixed names are registered in ``_REGISTRY``; two families also accept any valid 
 """
 import re
 
-from ats_ms.models import bottleneck_nets, mobilenetv2, resnet_cifar, shufflenet, vgg, wrn
+from ats_ms.models import bottleneck_nets, mobilenetv2, resnet_cifar, shufflenet, variants, vgg, wrn
 
 _REGISTRY = {}
 for _depth in (8, 14, 20, 32, 44, 56, 110):
@@ -53,26 +53,27 @@ def _factory(name):
                      "wrn_<depth>_<width> and resnext29_<C>x<W>d accept other sizes too.")
 
 
-def create_model(name, num_classes=100, padding="symmetric"):
-    """Build a network by name; ``num_classes`` sets the classifier width.  ``padding="same"`` (CIFAR
-    ResNets only) builds the model-zoo demo's variant."""
+def create_model(name, num_classes=100, **options):
+    """Build a network by name; ``num_classes`` sets the classifier width.  ``options`` are the build options
+    of ``ats_ms.models.variants``: ``padding="same"`` (CIFAR ResNets) and ``conv_bias=False`` (VGG) build the
+    model-zoo demo's variants; an option a family does not have is accepted only at its reference value."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     factory = _factory(name)
-    if padding in (None, "symmetric"):
-        return factory(num_classes=num_classes)
-    if padding not in getattr(factory, "paddings", ()):
-        raise ValueError(f"padding '{padding}' is available for the CIFAR ResNets only, not '{name}'.")
-    return factory(num_classes=num_classes, padding=padding)
+    kwargs = {}
+    for key, value in options.items():
+        if value is None or (key not in variants.supported(factory) and value == variants.REFERENCE.get(key)):
+            continue
+        if key not in variants.supported(factory):
+            raise ValueError(f"{key} '{value}' is not an option of '{name}' (padding: the CIFAR ResNets; conv_bias: "
+                             "VGG).")
+        kwargs[key] = value
+    return factory(num_classes=num_classes, **kwargs)
 
 
-def padding_of(configured, checkpoint_meta=None):
-    """The padding a network is built with: the configured one, or with "auto" the one its checkpoint
-    records (ats_ms writes it into every checkpoint), else symmetric."""
-    if configured and configured != "auto":
-        return configured
-    recorded = (checkpoint_meta or {}).get("padding")
-    return str(recorded) if recorded in ("symmetric", "same") else "symmetric"
+def build_options(name):
+    """The build options ``name`` takes (see ``ats_ms.models.variants``)."""
+    return variants.supported(_factory(name))
 
 
 def count_params(net, trainable_only=True):
@@ -80,4 +81,4 @@ def count_params(net, trainable_only=True):
     return sum(int(p.size) for p in params)
 
 
-__all__ = ["create_model", "list_models", "count_params", "padding_of"]
+__all__ = ["create_model", "list_models", "count_params", "build_options"]

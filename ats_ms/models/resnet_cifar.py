@@ -71,5 +71,5 @@ def build(depth, width_mult=1):
     def factory(num_classes=100, padding="symmetric"):
         return ResNetCifar(depth, widths, num_classes, padding)
 
-    factory.paddings = ("symmetric", "same")
+    factory.options = ("padding",)
     return factory

@@ -1,5 +1,6 @@
 """VGG with BatchNorm for CIFAR (RepDistiller layout: five conv blocks, pools after blocks 0-2,
-global average pool, one Linear 512 -> C).  Convolutions carry a bias, as in the reference."""
+global average pool, one Linear 512 -> C).  Convolutions carry a bias, as in the reference; ``conv_bias=False``
+builds the MindSpore model-zoo demo's VGG, whose convolutions have none (MindSpore's ``nn.Conv2d`` default)."""
 from mindspore import nn
 
 from ats_ms.models.layers import GlobalAvgPool, bn, conv, dense
@@ -13,23 +14,23 @@ CONFIGS = {
 }
 
 
-def _block(in_ch, widths):
+def _block(in_ch, widths, conv_bias=True):
     """conv-BN-ReLU ... conv-BN: the block's last ReLU is applied by VGG.construct, as in the
     reference, so feature taps see pre-activation outputs."""
     layers = []
     for w in widths:
-        layers += [conv(in_ch, w, 3, bias=True), bn(w), nn.ReLU()]
+        layers += [conv(in_ch, w, 3, bias=conv_bias), bn(w), nn.ReLU()]
         in_ch = w
     return nn.SequentialCell(layers[:-1])
 
 
 class VGG(nn.Cell):
-    def __init__(self, depth, num_classes=100):
+    def __init__(self, depth, num_classes=100, conv_bias=True):
         super().__init__()
         cfg = CONFIGS[depth]
         ins = [3] + [block[-1] for block in cfg[:-1]]
         self.block0, self.block1, self.block2, self.block3, self.block4 = [
-            _block(i, widths) for i, widths in zip(ins, cfg)]
+            _block(i, widths, conv_bias) for i, widths in zip(ins, cfg)]
         self.maxpool = nn.MaxPool2d(kernel_size=2, stride=2)
         self.relu = nn.ReLU()
         self.pool = GlobalAvgPool()
@@ -47,7 +48,8 @@ class VGG(nn.Cell):
 
 
 def build(depth):
-    def factory(num_classes=100):
-        return VGG(depth, num_classes)
+    def factory(num_classes=100, conv_bias=True):
+        return VGG(depth, num_classes, conv_bias)
 
+    factory.options = ("conv_bias",)
     return factory
