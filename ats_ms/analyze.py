@@ -2,16 +2,18 @@
 
     python -m ats_ms.analyze --config runs/t/config.yaml --teacher resnet110:runs/t/best.ckpt \\
         --teacher wrn_28_8:teachers/wrn_28_8.ckpt [--student vgg8:runs/s/best.ckpt] [--pair 4:2] \\
-        [--split test] --output analysis/
+        [--split test,train] --output analysis/
 
-For every teacher, on the chosen split (read in file order, no augmentation): accuracy, confidence and
-calibration (ECE, reliability diagram); over the temperature sweep tau in {0.05 ... 10}, for TS and for
-ATS (tau1 = 1.25 tau, tau2 = 0.75 tau) and for every ``--pair``: the mean e(q) and sigma(q) of the
-wrong-class probabilities, the mean target probability and how often the target stays top-1.  With a
-student, the KD term is split into correct guidance, smooth regularisation and class discriminability
-(at the config's distill temperatures).  With several teachers, their agreement on the relative ranking
-of the wrong classes (Spearman, Kendall, top-5 overlap).  Writes ``analysis.json`` (every number) and
-PNG plots into ``--output``.
+For every teacher, on each chosen split (``--split test,train``; read in file order, no augmentation): its
+parameter count, accuracy, confidence and calibration (ECE, reliability diagram); over the temperature sweep
+tau in {0.05 ... 10}, for TS and for ATS (tau1 = 1.25 tau, tau2 = 0.75 tau) and for every ``--pair``: the mean
+e(q) and sigma(q) of the wrong-class probabilities, the mean target probability and how often the target
+stays top-1; its class-affinity matrix (each class's mean soft label).  With several teachers, their agreement
+on class affinity: per class, the rank correlation of two teachers' mean wrong-class probabilities, and per
+sample, of their wrong-class logits (Spearman, Kendall, top-5 overlap).  With a student, the KD term split into
+correct guidance, smooth regularisation and class discriminability.  A checkpoint that records the
+normalisation it was trained with (a converted published network) is fed accordingly.  Writes
+``analysis.json`` (every number), ``analysis.md`` (the tables) and PNG plots into ``--output``.
 """
 import argparse
 import os
@@ -51,12 +53,15 @@ def parse_pair(text):
     return t1, t2
 
 
-def collect_logits(cfg, arch, path, data):
+def collect_logits(cfg, arch, path, data, pipeline=None):
     """Logits and labels of one network over the whole (ordered) dataset."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.data.pipeline_errors import pipeline_errors  # pylint: disable=import-outside-toplevel
-    net, _ = network_from_checkpoint(cfg, path, arch=arch)
+    notes = []
+    net, _ = network_from_checkpoint(cfg, path, arch=arch, pipeline=pipeline, notes=notes)
+    for note in notes:
+        print(f"note: {note}")
     logits, labels = [], []
     with pipeline_errors(cfg.data):
         for images, y in data.create_tuple_iterator(num_epochs=1):
@@ -65,48 +70,68 @@ def collect_logits(cfg, arch, path, data):
     return np.concatenate(logits), np.concatenate(labels).astype(np.int64)
 
 
-def analyze(cfg, teachers, student=None, pairs=(), split="test", out_dir="analysis", plots=True):
+def analyze_split(cfg, teachers, student, pairs, split):
+    """Every measurement on one split: {dataset, split, images, teachers, agreement, affinity_consistency,
+    decomposition?}."""
     from ats_ms.analysis import dark_knowledge as dk  # pylint: disable=import-outside-toplevel
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
-    from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
-    setup_runtime(cfg.runtime)
+    from ats_ms.models import count_params, create_model  # pylint: disable=import-outside-toplevel
     data, info = create_dataset(cfg.data, split, ordered=True)
+    pipeline = (info.mean, info.std)
     results, logits = {}, {}
     labels = None
     for label, arch, path in teachers:
-        z, y = collect_logits(cfg, arch, path, data)
+        z, y = collect_logits(cfg, arch, path, data, pipeline)
         if labels is not None and not np.array_equal(labels, y):
             raise ConfigError("The dataset did not yield the same images in the same order twice.")
         labels, logits[label] = y, z
-        results[label] = {"arch": arch, "checkpoint": path, "calibration": dk.calibration(z, y),
-                          "sweep": dk.temperature_sweep(z, y, pairs=pairs)}
+        results[label] = {"arch": arch, "checkpoint": path, "parameters": count_params(create_model(arch, z.shape[1])),
+                          "calibration": dk.calibration(z, y), "sweep": dk.temperature_sweep(z, y, pairs=pairs),
+                          "class_affinity": dk.class_affinity(z, y).tolist()}
         calib = results[label]["calibration"]
-        print(f"{label}: top1 {100 * calib['accuracy']:.2f}%, confidence {100 * calib['confidence']:.2f}%, "
-              f"ECE {100 * calib['ece']:.2f}%")
+        print(f"{split} {label}: top1 {100 * calib['accuracy']:.2f}%, confidence {100 * calib['confidence']:.2f}%, "
+              f"ECE {100 * calib['ece']:.2f}%", flush=True)
     report = {"dataset": info.name, "split": split, "images": int(len(labels)), "teachers": results,
               "sweep_taus": list(dk.SWEEP_TAUS), "ats_ratio": list(dk.ATS_RATIO),
               "sigma_q_definition": "population standard deviation of the wrong-class probabilities"}
     names = list(logits)
-    report["agreement"] = {f"{a} vs {b}": dk.class_affinity_agreement(logits[a], logits[b], labels)
-                           for i, a in enumerate(names) for b in names[i + 1:]}
+    pairs_of = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    report["agreement"] = {f"{a} vs {b}": dk.class_affinity_agreement(logits[a], logits[b], labels) for a, b in pairs_of}
+    report["affinity_consistency"] = {
+        f"{a} vs {b}": dk.affinity_consistency(np.array(results[a]["class_affinity"]),
+                                               np.array(results[b]["class_affinity"])) for a, b in pairs_of}
     if student:
         s_label, s_arch, s_path = student
-        s_logits, _ = collect_logits(cfg, s_arch, s_path, data)
+        s_logits, _ = collect_logits(cfg, s_arch, s_path, data, pipeline)
         d = cfg.distill
         report["decomposition"] = {
             f"{t} -> {s_label}": dk.kd_decomposition(logits[t], s_logits, labels, d.tau_target, d.tau_wrong,
                                                      d.tau_student) for t in names}
+    return report
+
+
+def analyze(cfg, teachers, student=None, pairs=(), splits=("test",), out_dir="analysis", plots=True):
+    """Measure every split, then write ``analysis.json``, ``analysis.md`` and the figures; returns {split: report}."""
+    from ats_ms.analysis.tables import markdown  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.run_dir import write_text_atomic  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
+    setup_runtime(cfg.runtime)
+    reports = {split: analyze_split(cfg, teachers, student, pairs, split) for split in splits}
     os.makedirs(out_dir, exist_ok=True)  # only now: a failed analysis leaves no empty folder behind
-    write_json(os.path.join(out_dir, "analysis.json"), report)
-    files = [os.path.join(out_dir, "analysis.json")]
+    write_json(os.path.join(out_dir, "analysis.json"), reports)
+    write_text_atomic(os.path.join(out_dir, "analysis.md"), markdown(reports))
+    files = [os.path.join(out_dir, name) for name in ("analysis.json", "analysis.md")]
     if plots:
         from ats_ms.analysis.plots import write_all  # pylint: disable=import-outside-toplevel
-        files += write_all(results, out_dir)
-    for pair, agree in report["agreement"].items():
-        overlap = next(v for k, v in agree.items() if k.endswith("_overlap"))
-        print(f"{pair}: Spearman {agree['spearman']:.3f}, Kendall {agree['kendall']:.3f}, top-k overlap {overlap:.3f}")
+        for split, report in reports.items():
+            files += write_all(report["teachers"], out_dir, suffix="" if len(reports) == 1 else f"_{split}")
+    for split, report in reports.items():
+        for pair, agree in report["agreement"].items():
+            cls = report["affinity_consistency"][pair]["class_spearman_mean"]
+            print(f"{split} {pair}: class-affinity Spearman {cls:.3f}; per sample Spearman {agree['spearman']:.3f}, "
+                  f"Kendall {agree['kendall']:.3f}")
     print("wrote " + ", ".join(files))
-    return report
+    return reports
 
 
 def main(argv=None):
@@ -116,7 +141,7 @@ def main(argv=None):
     parser.add_argument("--teacher", action="append", required=True, metavar="[LABEL=]ARCH:CKPT")
     parser.add_argument("--student", metavar="[LABEL=]ARCH:CKPT", help="adds the KD decomposition")
     parser.add_argument("--pair", action="append", default=[], metavar="TAU1:TAU2", help="extra (tau1, tau2) points")
-    parser.add_argument("--split", choices=("test", "train"), default="test")
+    parser.add_argument("--split", default="test", help="test, train, or both: test,train")
     parser.add_argument("--output", default="analysis")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
@@ -127,7 +152,10 @@ def main(argv=None):
     if len({t[0] for t in teachers}) != len(teachers):
         raise ConfigError("Two --teacher entries share a label; give them distinct LABEL=ARCH:CKPT labels.")
     student = parse_net(args.student, "--student") if args.student else None
-    analyze(cfg, teachers, student, [parse_pair(p) for p in args.pair], args.split, args.output, not args.no_plots)
+    splits = [s.strip() for s in args.split.split(",") if s.strip()]
+    if not splits or any(s not in ("test", "train") for s in splits) or len(set(splits)) != len(splits):
+        raise ConfigError(f"--split '{args.split}' must be test, train or test,train.")
+    analyze(cfg, teachers, student, [parse_pair(p) for p in args.pair], splits, args.output, not args.no_plots)
     return 0
 
 

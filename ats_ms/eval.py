@@ -33,7 +33,10 @@ def main(argv=None):
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime)
     data, info = create_dataset(cfg.data, "test")
-    net, classes = network_from_checkpoint(cfg, args.checkpoint)
+    notes = []
+    net, classes = network_from_checkpoint(cfg, args.checkpoint, pipeline=(info.mean, info.std), notes=notes)
+    for note in notes:
+        print(f"note: {note}")
     with pipeline_errors(cfg.data):
         result = evaluate(net, data, classes)
     print(f"{cfg.model.arch} on {info.name} test ({result['count']} images): top1 {result['top1']:.2f} "

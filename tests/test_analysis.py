@@ -62,6 +62,21 @@ def test_agreement_extremes():
     assert flipped["spearman"] == pytest.approx(-1) and flipped["kendall"] == pytest.approx(-1)
 
 
+def test_class_affinity_and_its_consistency_by_hand():
+    # two classes, three classes in all; class 0's samples put more mass on class 2 than on class 1
+    logits = np.log(np.array([[0.7, 0.1, 0.2], [0.5, 0.2, 0.3], [0.1, 0.6, 0.3]]))
+    labels = np.array([0, 0, 1])
+    m = dk.class_affinity(logits, labels)
+    np.testing.assert_allclose(m[0], [np.nan, 0.15, 0.25])
+    np.testing.assert_allclose(m[1], [0.1, np.nan, 0.3])
+    assert np.isnan(m[2]).all()  # no sample of class 2
+    rows = np.array([[np.nan, 1, 2, 3, 4], [4, np.nan, 3, 2, 1]], float)
+    same = dk.affinity_consistency(rows, rows * 10)
+    assert same["class_spearman_mean"] == pytest.approx(1) and same["classes"] == 2
+    reverse = dk.affinity_consistency(rows, -rows)
+    assert reverse["class_spearman_mean"] == pytest.approx(-1) and reverse["class_spearman_min"] == pytest.approx(-1)
+
+
 def test_analyze_on_trained_and_converted_teachers(tmp_path):
     out = str(tmp_path)
     train(load_config(None, tiny_overrides(out, "teacher", "resnet14", epochs=2)))
@@ -80,15 +95,23 @@ def test_analyze_on_trained_and_converted_teachers(tmp_path):
         convert("resnet8", str(tmp_path / "ref.pth"), str(tmp_path / "converted.ckpt"))
         teachers += ["--teacher", f"torch_r8=resnet8:{tmp_path}/converted.ckpt"]
     rc = analyze_main(["--config", f"{out}/teacher/config.yaml", *teachers, "--student",
-                       f"resnet8:{out}/student/best.ckpt", "--pair", "4:2", "--output", f"{out}/an"])
+                       f"resnet8:{out}/student/best.ckpt", "--pair", "4:2", "--output", f"{out}/an",
+                       "--split", "test,train"])
     assert rc == 0
-    report = json.load(open(f"{out}/an/analysis.json"))
+    reports = json.load(open(f"{out}/an/analysis.json"))
+    assert sorted(reports) == ["test", "train"] and reports["train"]["images"] == 1438
+    report = reports["test"]
     assert report["images"] == 359 and report["teachers"]["resnet14"]["calibration"]["accuracy"] > 0.3
+    assert report["teachers"]["resnet14"]["parameters"] == 175_258  # resnet14 at 10 classes
+    table = open(f"{out}/an/analysis.md").read()
+    assert "## digits test split (359 images)" in table and "| resnet14 | 175,258 |" in table
     assert "pair_4_2" in report["teachers"]["resnet14"]["sweep"]
     assert set(report["decomposition"]["resnet14 -> resnet8"]) >= {"correct_guidance", "smooth_regularisation",
                                                                     "class_discriminability"}
-    for name in ("sigma_q_vs_tau.png", "e_q_vs_tau.png", "reliability_resnet14.png"):
+    for name in ("sigma_q_vs_tau_test.png", "e_q_vs_tau_train.png", "reliability_resnet14_test.png"):
         assert open(f"{out}/an/{name}", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     if torch is not None:
         assert list(report["agreement"]) == ["resnet14 vs torch_r8"]
         assert -1 <= report["agreement"]["resnet14 vs torch_r8"]["kendall"] <= 1
+        assert -1 <= report["affinity_consistency"]["resnet14 vs torch_r8"]["class_spearman_mean"] <= 1
+        assert "| resnet14 vs torch_r8 |" in table

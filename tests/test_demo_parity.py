@@ -44,7 +44,7 @@ def test_demo_checkpoint_gives_the_demos_logits(name, tmp_path, pynative):  # ea
     arch = demo_flags.arch_name(name)
     cfg = load_config(None, ["data.name=cifar100", f"model.arch={arch}"])
     converted = str(tmp_path / "converted.ckpt")
-    _, classes, _, _ = convert(arch, path, converted)
+    _, _, classes, _, _ = convert(arch, path, converted)
     assert classes == 100
     for source in (converted, path):  # the converted file, and the demo's file read directly
         net, _ = network_from_checkpoint(cfg, source)

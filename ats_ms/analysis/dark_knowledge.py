@@ -92,6 +92,36 @@ def kd_decomposition(teacher_logits, student_logits, labels, tau_target, tau_wro
             "tau_target": tau_target, "tau_wrong": tau_wrong, "tau_student": tau_student}
 
 
+def class_affinity(logits, labels, num_classes=None, tau=1.0):
+    """C x C matrix: row y is the mean soft label (at temperature ``tau``) of the samples labelled y, with the
+    diagonal (the target's own probability) set to NaN: which wrong classes a teacher finds close to y."""
+    num_classes = num_classes or logits.shape[1]
+    p = np.exp(log_softmax(logits.astype(np.float64) / tau))
+    matrix = np.full((num_classes, num_classes), np.nan)
+    for y in range(num_classes):
+        rows = p[labels == y]
+        if len(rows):
+            matrix[y] = rows.mean(0)
+    np.fill_diagonal(matrix, np.nan)
+    return matrix
+
+
+def affinity_consistency(matrix_a, matrix_b):
+    """Spearman's rho between two teachers' class-affinity rows (each class's mean wrong-class probabilities),
+    per class, then averaged: 1 = they order every class's wrong classes alike."""
+    rhos = []
+    for row_a, row_b in zip(matrix_a, matrix_b):
+        keep = ~(np.isnan(row_a) | np.isnan(row_b))
+        if keep.sum() < 2:
+            continue
+        ra = np.argsort(np.argsort(row_a[keep])).astype(np.float64)
+        rb = np.argsort(np.argsort(row_b[keep])).astype(np.float64)
+        ra, rb = ra - ra.mean(), rb - rb.mean()
+        rhos.append(float((ra * rb).sum() / np.sqrt((ra ** 2).sum() * (rb ** 2).sum())))
+    return {"class_spearman_mean": float(np.mean(rhos)), "class_spearman_min": float(np.min(rhos)),
+            "classes": len(rhos)}
+
+
 def _wrong_logits(logits, labels):
     n = len(labels)
     mask = np.ones_like(logits, dtype=bool)

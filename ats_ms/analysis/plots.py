@@ -54,11 +54,12 @@ def reliability_plot(name, calib, path):
     return path
 
 
-def write_all(results, out_dir):
+def write_all(results, out_dir, suffix=""):
     files = [sweep_plot(results, "sigma_q", "mean sigma(q): spread of wrong-class probabilities",
-                        os.path.join(out_dir, "sigma_q_vs_tau.png")),
+                        os.path.join(out_dir, f"sigma_q_vs_tau{suffix}.png")),
              sweep_plot(results, "e_q", "mean e(q): average wrong-class probability",
-                        os.path.join(out_dir, "e_q_vs_tau.png"))]
+                        os.path.join(out_dir, f"e_q_vs_tau{suffix}.png"))]
     for name, res in results.items():
-        files.append(reliability_plot(name, res["calibration"], os.path.join(out_dir, f"reliability_{name}.png")))
+        files.append(reliability_plot(name, res["calibration"],
+                                      os.path.join(out_dir, f"reliability_{name}{suffix}.png")))
     return files

@@ -8,6 +8,7 @@ from ats_ms.errors import ConfigError
 
 FIXED = tuple(
     [f"resnet{d}" for d in (8, 14, 20, 32, 44, 56, 110)] + ["resnet8x4", "resnet32x4"]
+    + [f"resnet{d}_a" for d in (8, 14, 20, 32, 44, 56, 110, 1202)]
     + [f"wrn_{d}_{w}" for d, w in ((16, 1), (16, 2), (28, 1), (28, 2), (28, 4), (28, 8), (40, 1), (40, 2))]
     + [f"vgg{d}" for d in (8, 11, 13, 16, 19)]
     + ["mobilenetv2", "shufflev1", "shufflev2", "resnet50"]
@@ -20,6 +21,9 @@ def _pattern_ok(name):
     match = re.fullmatch(r"wrn_(\d+)_(\d+)", name)
     if match:
         return (int(match[1]) - 4) % 6 == 0 and int(match[1]) >= 10 and int(match[2]) >= 1
+    match = re.fullmatch(r"resnet(\d+)_a", name)
+    if match:
+        return (int(match[1]) - 2) % 6 == 0 and int(match[1]) >= 8
     match = re.fullmatch(r"resnext29_(\d+)x(\d+)d", name)
     return bool(match) and int(match[1]) >= 1 and int(match[2]) >= 1
 
@@ -33,7 +37,7 @@ def check_arch(name, key):
     close = difflib.get_close_matches(low, FIXED + ALIASES, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ConfigError(f"'{key}' is '{name}', which is not a network ats_ms knows.{hint} Known: {', '.join(FIXED)}; "
-                      "also wrn_<6n+4>_<width> and resnext29_<C>x<W>d.")
+                      "also wrn_<6n+4>_<width>, resnext29_<C>x<W>d and resnet<6n+2>_a.")
 
 
 def check_conv_bias(arch, conv_bias, key):

@@ -157,12 +157,18 @@ def _check_rules(cfg):
         strict = dotted in schema.POSITIVE
         if value is not None and (value <= 0 if strict else value < 0):
             raise ConfigError(f"'{dotted}' must be {'> 0' if strict else '>= 0'}, got {value}.")
-    for key in ("mean", "std"):
-        value = getattr(cfg.data, key)
-        if value is not None and len(value) != 3:
-            raise ConfigError(f"'data.{key}' needs one value per RGB channel (3 values), got {value}.")
-    if cfg.data.std is not None and min(cfg.data.std) <= 0:
-        raise ConfigError(f"'data.std' values must be > 0, got {cfg.data.std}.")
+    for section in ("data", "model", "teacher"):
+        for key in ("mean", "std"):
+            value = getattr(getattr(cfg, section), key)
+            if value is not None and len(value) != 3:
+                raise ConfigError(f"'{section}.{key}' needs one value per RGB channel (3 values), got {shown(value)}.")
+        std = getattr(cfg, section).std
+        if std is not None and min(std) <= 0:
+            raise ConfigError(f"'{section}.std' values must be > 0, got {shown(std)}.")
+    for section in ("model", "teacher"):
+        if (getattr(cfg, section).mean is None) != (getattr(cfg, section).std is None):
+            raise ConfigError(f"{section}.mean and {section}.std go together: set both (the network's training "
+                              "normalisation) or neither (what its checkpoint records).")
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
     d = cfg.distill

@@ -52,6 +52,10 @@ class ModelConfig:
     # VGG only: convolution biases (true, the PyTorch references) or none (false, the model-zoo demo's VGG);
     # null = what model.checkpoint records, else true.
     conv_bias: Optional[bool] = None
+    # eval / analyze / export: the normalisation the evaluated network was trained with; null = what its
+    # checkpoint records (converted published networks record theirs), else the data pipeline's.
+    mean: Optional[List[float]] = None
+    std: Optional[List[float]] = None
 
 
 @dataclass
@@ -60,6 +64,11 @@ class TeacherConfig:
     checkpoint: Optional[str] = None
     padding: str = "auto"               # auto = what the teacher checkpoint records, else symmetric
     conv_bias: Optional[bool] = None    # VGG: null = what the teacher checkpoint records, else true
+    # The normalisation the teacher was trained with; null = what its checkpoint records (converted published
+    # teachers record theirs), else the run's own data.mean/std.  When it differs from the run's, the teacher
+    # is fed re-normalised inputs (an exact per-channel affine map in the graph); the student's are unchanged.
+    mean: Optional[List[float]] = None
+    std: Optional[List[float]] = None
 
 
 @dataclass

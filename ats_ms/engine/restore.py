@@ -10,7 +10,7 @@ import mindspore as ms
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.errors import CheckpointError
 from ats_ms.interop import demo
-from ats_ms.models import build_options, create_model, variants
+from ats_ms.models import build_options, create_model, normalization, variants
 
 KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "digits": 10}
 CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "linear.weight")
@@ -25,8 +25,12 @@ def _classes_in_file(meta, params):
     return None
 
 
-def network_from_checkpoint(cfg, path, num_classes=None, arch=None):
-    """``num_classes``: explicit, else the config's, else the dataset's; the checkpoint must agree."""
+def network_from_checkpoint(cfg, path, num_classes=None, arch=None, pipeline=None, notes=None):
+    """``num_classes``: explicit, else the config's, else the dataset's; the checkpoint must agree.
+
+    ``pipeline``: the (mean, std) the data is normalised with.  A network trained with another normalisation
+    (``model.mean``/``model.std``, else what its checkpoint records: converted published networks record
+    theirs) is returned behind the exact map from one to the other; a line saying so is appended to ``notes``."""
     arch = arch or cfg.model.arch
     meta, params = ckpt.read_meta(path, "checkpoint")
     in_file = _classes_in_file(meta, params)
@@ -49,4 +53,15 @@ def network_from_checkpoint(cfg, path, num_classes=None, arch=None):
         params = {k: ms.Tensor(v) for k, v in arrays.items()}
     ckpt.load_weights(net, path, "checkpoint", arch, params=params)
     net.set_train(False)
+    explicit = cfg.model.mean is not None
+    trained = (tuple(cfg.model.mean), tuple(cfg.model.std)) if explicit else normalization.recorded(meta)
+    if pipeline is not None and trained is not None:
+        fed = normalization.fed_as_trained(net, pipeline, trained)
+        if fed is not net and notes is not None:
+            source = "model.mean / model.std" if explicit else f"{path} records"
+            notes.append(f"the network was trained on inputs normalised with mean {tuple(trained[0])}, std "
+                         f"{tuple(trained[1])} ({source}); the data pipeline's are mapped to them exactly "
+                         "(model.mean / model.std override)")
+        net = fed
+        net.set_train(False)
     return net, classes

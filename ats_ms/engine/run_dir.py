@@ -70,7 +70,7 @@ STATE_KEYS = (
     "data.name", "data.image_size", "data.mean", "data.std", "data.augment", "data.hflip", "data.crop_padding",
     "data.batch_size", "data.train_samples", "data.test_samples",
     "model.arch", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
-    "teacher.arch", "teacher.padding", "teacher.conv_bias",
+    "teacher.arch", "teacher.padding", "teacher.conv_bias", "teacher.mean", "teacher.std",
     "distill.*", "optim.*", "schedule.*",
 )
 NOT_STATE_KEYS = ("distill.cache_teacher_logits", "schedule.epochs")

@@ -1,7 +1,7 @@
 """The block printed before training starts: the resolved setup in a dozen lines, so that a wrong
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
 from ats_ms.engine.runtime import amp_level
-from ats_ms.models import count_params, variants
+from ats_ms.models import count_params, normalization, variants
 
 
 def _method(d):
@@ -47,6 +47,8 @@ def setup_lines(t):
     if t.teacher is not None:
         lines.append(f"  teacher   {cfg.teacher.arch} ({t.teacher.num_params:,} parameters) from "
                      f"{cfg.teacher.checkpoint}; frozen, BatchNorm {'folded' if t.teacher.folded else 'kept'}"
+                     + (", inputs re-normalised to its training mean/std"
+                        if isinstance(t.teacher.net, normalization.Renormalize) else "")
                      + (", logits cached" if t.cached else ""))
     for m in students:
         who = f"method [{m.label}]" if len(students) > 1 else "method"

@@ -154,9 +154,8 @@ class _GroupTrainer:
             m.student = student
         self.teacher, self.teacher_sha256, self.teacher_options = None, None, {}
         if self.distilled:
-            net, self.teacher_options, note = load_teacher(cfg, self.num_classes)
-            if note:
-                self.build_notes.append(note)
+            net, self.teacher_options, notes = load_teacher(cfg, self.num_classes, (self.info.mean, self.info.std))
+            self.build_notes += notes
             self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
             self.teacher_sha256 = rd.file_sha256(cfg.teacher.checkpoint)
         level = amp_level(cfg.runtime)

@@ -1,15 +1,19 @@
 """Model zoo: ``create_model(name, num_classes)`` and ``list_models()``.
 
-Fixed names are registered in ``_REGISTRY``; two families also accept any valid size by pattern:
-``wrn_<depth>_<width>`` (depth = 6n+4) and ``resnext29_<cardinality>x<width>d``.
+Fixed names are registered in ``_REGISTRY``; three families also accept any valid size by pattern:
+``wrn_<depth>_<width>`` (depth = 6n+4), ``resnext29_<cardinality>x<width>d`` and ``resnet<6n+2>_a`` (the
+original CIFAR ResNets with option-A shortcuts).
 """
 import re
 
-from ats_ms.models import bottleneck_nets, mobilenetv2, resnet_cifar, shufflenet, variants, vgg, wrn
+from ats_ms.models import (bottleneck_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet, variants, vgg,
+                           wrn)
 
 _REGISTRY = {}
 for _depth in (8, 14, 20, 32, 44, 56, 110):
     _REGISTRY[f"resnet{_depth}"] = resnet_cifar.build(_depth)
+for _depth in (8, 14, 20, 32, 44, 56, 110, 1202):
+    _REGISTRY[f"resnet{_depth}_a"] = resnet_option_a.build(_depth)
 _REGISTRY["resnet8x4"] = resnet_cifar.build(8, width_mult=4)
 _REGISTRY["resnet32x4"] = resnet_cifar.build(32, width_mult=4)
 for _d, _w in ((16, 1), (16, 2), (28, 1), (28, 2), (28, 4), (28, 8), (40, 1), (40, 2)):
@@ -30,6 +34,7 @@ _ALIASES = {"mobile_half": "mobilenetv2", "mobilenetv2_0.5": "mobilenetv2",
 _PATTERNS = [
     (re.compile(r"wrn_(\d+)_(\d+)$"), lambda m: wrn.build(int(m[1]), int(m[2]))),
     (re.compile(r"resnext29_(\d+)x(\d+)d$"), lambda m: bottleneck_nets.build_resnext29(int(m[1]), int(m[2]))),
+    (re.compile(r"resnet(\d+)_a$"), lambda m: resnet_option_a.build(int(m[1]))),
 ]
 
 

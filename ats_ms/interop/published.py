@@ -1,0 +1,68 @@
+"""Published checkpoint families ats_ms recognises, and what their training used.
+
+A converted network must see the inputs it was trained on, so the converter records the normalisation a
+family was trained with beside the weights (``normalization`` in the checkpoint's metadata); eval, analyze
+and teacher loading then feed the network accordingly (``ats_ms.models.normalization``).
+
+Recognised here:
+
+- the original CIFAR-10 ResNets of He et al. (2016) with option-A shortcuts, as published by the BSD-licensed
+  repository akamaster/pytorch_resnet_cifar10: files ``resnet<depth>-<first 8 hex digits of the SHA-256>.th``
+  holding ``{"state_dict": ..., "best_prec1": float}`` whose keys start with ``module.`` (saved from
+  ``DataParallel``), a ``linear`` classifier and no shortcut weights.  Trained on inputs scaled to [0, 1] and
+  normalised with ImageNet's mean and std (that repository's training script).
+"""
+import hashlib
+import os
+import re
+
+IMAGENET_MEAN_STD = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+# Published test errors on the original CIFAR-10 (the repository's README) of the files it lists.
+HE2016_FILES = {
+    "resnet20-12fca82f.th": 8.27, "resnet32-d509ac18.th": 7.37, "resnet44-014dd654.th": 6.90,
+    "resnet56-4bfd9763.th": 6.61, "resnet110-1d1ed7c2.th": 6.32, "resnet1202-f3b1deed.th": 6.18,
+}
+SOURCE_HE2016 = "akamaster/pytorch_resnet_cifar10 (BSD 2-clause), He et al. 2016 CIFAR-10 ResNet, option-A shortcuts"
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _he2016_depth(names):
+    """6n + 2 from the blocks of a state dict's first stage, or None if it is not that family."""
+    if not any(n == "linear.weight" for n in names) or any("shortcut" in n or "downsample" in n for n in names):
+        return None
+    blocks = {int(m[1]) for m in (re.match(r"layer1\.(\d+)\.conv1\.weight$", n) for n in names) if m}
+    if not blocks or any(not n.startswith(("conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "linear.")) for n in names):
+        return None
+    return 6 * (max(blocks) + 1) + 2
+
+
+def identify(path, container_keys, state_names):
+    """What is known about a PyTorch checkpoint, from its wrapper, its parameter names and its file:
+    a dict with arch, normalization (mean, std), source and notes; or None for an unknown family.
+
+    ``container_keys``: the keys of the loaded top-level object; ``state_names``: the state dict's keys with
+    any ``module.`` prefix removed."""
+    depth = _he2016_depth(state_names)
+    if depth is None or "state_dict" not in container_keys:
+        return None
+    found = {"arch": f"resnet{depth}_a", "mean": list(IMAGENET_MEAN_STD[0]), "std": list(IMAGENET_MEAN_STD[1]),
+             "trained_on": "cifar10", "source": SOURCE_HE2016, "notes": []}
+    name = os.path.basename(path)
+    match = re.fullmatch(r"resnet(\d+)-([0-9a-f]{8})\.th", name)
+    if match:
+        digest = sha256(path)
+        if not digest.startswith(match[2]):
+            found["notes"].append(f"the file name says SHA-256 {match[2]}..., the content has {digest[:8]}...: it is "
+                                  "not the published file (converted as it is)")
+        elif name in HE2016_FILES:
+            found["notes"].append(f"published test error {HE2016_FILES[name]} % on the original CIFAR-10; the file is "
+                                  "byte for byte the published one")
+    return found
