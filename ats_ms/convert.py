@@ -24,7 +24,7 @@ import sys
 from ats_ms.cli import run_cli
 from ats_ms.errors import AtsError, CheckpointError
 
-CLASSIFIER_SUFFIXES = ("fc.weight", "classifier.weight", "classifier.0.weight", "linear.weight")
+CLASSIFIER_SUFFIXES = ("fc.weight", "classifier.weight", "classifier.0.weight", "classifier.1.weight", "linear.weight")
 PYTORCH_SUFFIXES = (".th", ".pth", ".pt", ".tar")
 
 
@@ -112,6 +112,8 @@ def convert(arch, input_path, output_path, num_classes=None, padding="auto", con
                      "so eval, analyze and distillation feed it that way (teacher.mean / teacher.std or data.mean / "
                      "data.std override)")
     explicit = {k: v for k, v in (("padding", padding), ("conv_bias", conv_bias)) if v not in (None, "auto")}
+    if known is not None and known["arch"] == arch:
+        explicit = {**known["options"], **explicit}
     classes = num_classes or infer_num_classes(state)
     try:
         from_demo = from_mindspore and not demo.is_ats_checkpoint(meta)

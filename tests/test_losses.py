@@ -97,3 +97,20 @@ def test_student_temperature_multiplies_by_its_square():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ATSLoss(**kwargs)
+
+
+def test_label_smoothing_of_the_ce_term_is_the_usual_formula():
+    """(1 - eps) * CE + eps * mean_c(-log q_c), for the CE-only loss and for the CE term of ATS; off by default."""
+    from ats_ms.losses.ce import CELoss
+    s = np.array([[1.0, 0.5, 0.0, -0.5], [0.0, 1.0, 0.0, 0.0]], np.float32)
+    y = np.array([0, 1], np.int32)
+    z = s - s.max(1, keepdims=True)
+    log_q = z - np.log(np.exp(z).sum(1, keepdims=True))
+    eps = 0.1
+    expected = np.mean((1 - eps) * -log_q[np.arange(2), y] + eps * -log_q.mean(1))
+    got = CELoss(eps).terms(ms.Tensor(s), None, ms.Tensor(y))[1].asnumpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    _, ce, _ = ATSLoss(4.0, 2.0, label_smoothing=eps).terms(ms.Tensor(s), ms.Tensor(s), ms.Tensor(y))
+    np.testing.assert_allclose(ce.asnumpy(), expected, rtol=1e-6)
+    plain = np.mean(-log_q[np.arange(2), y])
+    np.testing.assert_allclose(CELoss().terms(ms.Tensor(s), None, ms.Tensor(y))[1].asnumpy(), plain, rtol=1e-6)

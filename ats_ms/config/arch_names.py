@@ -29,15 +29,22 @@ def _pattern_ok(name):
 
 
 def check_arch(name, key):
+    """Refuse unknown names early.  ``mindcv:<name>`` is only checked for its form here (importing mindcv would
+    load MindSpore); the name itself is checked when the network is built, with suggestions."""
     if name is None:
         return
     low = str(name).lower()
+    if low.startswith("mindcv:"):
+        if re.fullmatch(r"mindcv:[a-z0-9_.]+", low):
+            return
+        raise ConfigError(f"'{key}' is '{name}': a mindcv network is named mindcv:<model name>, e.g. mindcv:resnet50.")
     if low in FIXED or low in ALIASES or _pattern_ok(low):
         return
     close = difflib.get_close_matches(low, FIXED + ALIASES, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ConfigError(f"'{key}' is '{name}', which is not a network ats_ms knows.{hint} Known: {', '.join(FIXED)}; "
-                      "also wrn_<6n+4>_<width>, resnext29_<C>x<W>d and resnet<6n+2>_a.")
+                      "also wrn_<6n+4>_<width>, resnext29_<C>x<W>d, resnet<6n+2>_a and any mindcv model as "
+                      "mindcv:<name> (e.g. mindcv:resnet50).")
 
 
 def check_conv_bias(arch, conv_bias, key):

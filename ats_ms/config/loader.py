@@ -144,6 +144,9 @@ def _check_rules(cfg):
     check_padding(cfg.model.arch, cfg.model.padding, "model.padding")
     check_padding(cfg.teacher.arch, cfg.teacher.padding, "teacher.padding")
     check_conv_bias(cfg.model.arch, cfg.model.conv_bias, "model.conv_bias")
+    if cfg.model.pretrained and not str(cfg.model.arch).lower().startswith("mindcv:"):
+        raise ConfigError(f"model.pretrained asks for mindcv's ImageNet weights, which exist for mindcv:<name> "
+                          f"networks only, not '{cfg.model.arch}'. For other networks give model.checkpoint.")
     check_conv_bias(cfg.teacher.arch, cfg.teacher.conv_bias, "teacher.conv_bias")
     for dotted, allowed in schema.CHOICES.items():
         section, key = dotted.split(".")
@@ -172,6 +175,8 @@ def _check_rules(cfg):
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
     d = cfg.distill
+    if not d.label_smoothing < 1:
+        raise ConfigError(f"'distill.label_smoothing' must be below 1 (0.1 is usual), got {d.label_smoothing}.")
     if d.method != "none":
         if not cfg.teacher.arch or not cfg.teacher.checkpoint:
             raise ConfigError(f"distill.method '{d.method}' needs a trained teacher: set teacher.arch and "

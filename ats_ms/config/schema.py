@@ -8,7 +8,7 @@ overrides are checked against these dataclasses before anything heavy starts.
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-DATASETS = ("cifar10", "cifar100", "image_folder", "digits")
+DATASETS = ("cifar10", "cifar100", "image_folder", "digits", "imagenet", "tiny_imagenet")
 METHODS = ("none", "ts", "kd", "ats", "isats", "dkd")  # = ats_ms.distill.methods.METHODS (tested)
 
 
@@ -38,7 +38,10 @@ class DataConfig:
     num_parallel_workers: int = 2
     train_samples: Optional[int] = None  # use only the first N training images (quick experiments)
     test_samples: Optional[int] = None
-    verify_images: bool = True        # image_folder: open every file once before training
+    # Open every image file once before training, so an unreadable one is named before anything runs; null
+    # (default) = yes for splits of up to 100,000 files, no for larger ones (ImageNet), where an unreadable file
+    # stops the run when it is reached, named, and the run resumes once it is fixed.
+    verify_images: Optional[bool] = None
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ModelConfig:
     arch: str = "vgg8"
     num_classes: Optional[int] = None   # None = the dataset's class count
     checkpoint: Optional[str] = None    # optional initial weights for the trained network
+    pretrained: bool = False            # mindcv:<name> networks: start from mindcv's ImageNet weights (downloaded)
     # auto | symmetric | same.  "same": the model-zoo demo's ResNet padding (TensorFlow-style on stride-2
     # convolutions); auto = what model.checkpoint records, else symmetric (the PyTorch references).
     padding: str = "auto"
@@ -89,6 +93,7 @@ class DistillConfig:
     dkd_temperature: float = 4.0
     dkd_warmup_epochs: float = 20.0
     cache_teacher_logits: bool = False  # compute teacher logits once (needs data.augment: false)
+    label_smoothing: float = 0.0      # smoothing of the CE term on the labels (every method), 0 = none
 
 
 @dataclass
@@ -178,7 +183,7 @@ POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_worker
             "distill.tau_wrong", "distill.tau_student", "distill.isats_tau_min", "distill.isats_candidates",
             "distill.dkd_temperature", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
             "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
-NON_NEGATIVE = ("distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
+NON_NEGATIVE = ("distill.label_smoothing", "distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
                 "distill.dkd_warmup_epochs", "optim.momentum", "optim.weight_decay",
                 "schedule.warmup_epochs", "schedule.min_lr", "schedule.warmup_start_lr", "runtime.device_id", "data.crop_padding",
                 "schedule.power")

@@ -14,11 +14,12 @@ from ats_ms.data.cifar import cifar_source
 from ats_ms.data.digits import digits_source
 from ats_ms.data.download import ensure_release
 from ats_ms.data.image_folder import image_folder_source
-from ats_ms.data.transforms import image_ops
+from ats_ms.data.imagenet import imagenet_source, tiny_imagenet_source
+from ats_ms.data.transforms import image_ops, imagenet_ops
 from ats_ms.errors import DatasetError
 
 SOURCES = {"cifar10": cifar_source, "cifar100": cifar_source, "image_folder": image_folder_source,
-           "digits": digits_source}
+           "digits": digits_source, "imagenet": imagenet_source, "tiny_imagenet": tiny_imagenet_source}
 
 
 @dataclass
@@ -36,11 +37,12 @@ class DatasetInfo:
 
 
 NATIVE_SIZE = {"cifar10": 32, "cifar100": 32, "digits": 8}
+DEFAULT_SIZE = {"imagenet": 224, "tiny_imagenet": 64}
 
 
 def input_size(cfg):
     """Side length of the images the network sees, known without opening the data."""
-    return NATIVE_SIZE.get(cfg.name) or cfg.image_size or 32
+    return NATIVE_SIZE.get(cfg.name) or cfg.image_size or DEFAULT_SIZE.get(cfg.name, 32)
 
 
 def get_source(cfg, split):
@@ -86,9 +88,12 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
                              train, num_shards, shard_id)
     mean, std = source.mean_std
     mean, std = tuple(cfg.mean or mean), tuple(cfg.std or std)
-    ops = image_ops(source.image_size, mean, std, train, augment=cfg.augment,
-                    hflip=source.hflip if cfg.hflip is None else cfg.hflip,
-                    crop_padding=cfg.crop_padding, resize=source.needs_resize)
+    hflip = source.hflip if cfg.hflip is None else cfg.hflip
+    if source.pipeline == "imagenet":
+        ops = imagenet_ops(source.image_size, mean, std, train, augment=cfg.augment, hflip=hflip, decode=source.encoded)
+    else:
+        ops = image_ops(source.image_size, mean, std, train, augment=cfg.augment, hflip=hflip,
+                        crop_padding=cfg.crop_padding, resize=source.needs_resize, decode=source.encoded)
     workers = cfg.num_parallel_workers
     data = source.build(sampler, workers)
     data = data.map(ops, input_columns="image", num_parallel_workers=workers)

@@ -1,10 +1,11 @@
-"""Image-folder datasets: ``root/train/<class>/*`` and ``root/val/<class>/*`` (or ``test/``), the layout
-of Tiny-ImageNet (after sorting its val images into class folders), CUB-200 and Stanford Dogs splits.
+"""Image-folder datasets: ``root/train/<class>/*`` and ``root/val/<class>/*`` (or ``test/``): any dataset
+sorted into one folder per class.  (ImageNet, Tiny-ImageNet, CUB-200-2011 and Stanford Dogs are read in their
+own release layouts by their own sources.)
 
 Class indices come from the sorted training folder names and are saved with the run.  Images are
 decoded by MindSpore, converted to RGB and resized to ``data.image_size`` (default 32) so batches
-have static shapes in graph mode.  With ``data.verify_images`` every file is opened once with pillow
-first, so an unreadable file is reported by path instead of failing mid-epoch.
+have static shapes in graph mode.  Every file is opened once with pillow first (``data.verify_images``; by
+default for up to 100,000 files), so an unreadable file is reported by path instead of failing mid-epoch.
 """
 import os
 
@@ -13,6 +14,7 @@ import mindspore.dataset as ds
 import mindspore.dataset.transforms as T
 
 from ats_ms.data import constants as C
+from ats_ms.data.file_list import verify_as_configured
 from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
@@ -42,18 +44,6 @@ def _list_images(path):
     return classes, files
 
 
-def _verify(files):
-    from PIL import Image  # pylint: disable=import-outside-toplevel
-    for paths in files.values():
-        for p in paths:
-            try:
-                with Image.open(p) as img:
-                    img.verify()
-            except Exception as exc:  # pylint: disable=broad-except
-                raise DatasetError(f"Image '{p}' cannot be decoded ({type(exc).__name__}: {exc}). Remove or "
-                                   "replace it, then run again (data.verify_images=false skips this check).") from None
-
-
 def image_folder_source(cfg, split, limit=None):
     del limit
     train_dir = _split_dir(cfg.root, "train")
@@ -70,8 +60,7 @@ def image_folder_source(cfg, split, limit=None):
     if empty:
         raise DatasetError(f"Class folders {[os.path.join(path, c) for c in empty[:3]]} hold no images with "
                            f"extensions {', '.join(EXTENSIONS)}.")
-    if cfg.verify_images:
-        _verify(files)
+    verify_as_configured(cfg, [p for paths in files.values() for p in paths])
     class_indexing = {c: i for i, c in enumerate(class_names) if c in classes}
     num = sum(len(v) for v in files.values())
 

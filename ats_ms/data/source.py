@@ -34,3 +34,5 @@ class Source:
     hflip: bool = True
     needs_resize: bool = False
     location: Optional[str] = None
+    encoded: bool = False        # ``image`` holds encoded file bytes: the pipeline decodes them first
+    pipeline: str = "cifar"      # cifar: pad-and-crop + flip; imagenet: RandomResizedCrop + flip / Resize + CenterCrop

@@ -1,14 +1,33 @@
-"""Per-image operations: the paper's CIFAR augmentation, scaled to the image size.
+"""Per-image operations: the CIFAR augmentation scaled to the image size, and the ImageNet one.
 
-Train: RandomCrop(size, padding = size // 8, zero fill) + RandomHorizontalFlip(0.5) + normalise + CHW.
-Test: normalise + CHW.  Normalisation is applied to uint8 pixels by MindSpore's C++ ``Normalize``
-with the [0, 1] constants scaled by 255, which equals ToTensor-then-Normalize.
+``cifar`` (CIFAR, digits, image folders, Tiny-ImageNet): train RandomCrop(size, padding = size // 8, zero
+fill) + RandomHorizontalFlip(0.5) + normalise + CHW; test normalise + CHW.
+``imagenet``: train RandomResizedCrop(size, scale 0.08-1, ratio 3/4-4/3) + RandomHorizontalFlip(0.5) +
+normalise + CHW; test Resize(shorter side to size / 0.875, i.e. 256 for 224) + CenterCrop(size) + normalise
++ CHW (the torchvision / mdistiller evaluation).
+Normalisation is applied to uint8 pixels by MindSpore's C++ ``Normalize`` with the [0, 1] constants scaled
+by 255, which equals ToTensor-then-Normalize.  ``decode`` prepends the C++ JPEG/PNG decoder (RGB).
 """
 import mindspore.dataset.vision as V
 
+EVAL_CROP_FRACTION = 0.875
 
-def image_ops(size, mean, std, train, augment=True, hflip=True, crop_padding=None, resize=False):
-    ops = []
+
+def imagenet_ops(size, mean, std, train, augment=True, hflip=True, decode=True):
+    ops = [V.Decode()] if decode else []
+    if train and augment:
+        ops.append(V.RandomResizedCrop(size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)))
+        if hflip:
+            ops.append(V.RandomHorizontalFlip(0.5))
+    else:
+        ops += [V.Resize(int(round(size / EVAL_CROP_FRACTION))), V.CenterCrop(size)]
+    ops.append(V.Normalize([m * 255.0 for m in mean], [s * 255.0 for s in std]))
+    ops.append(V.HWC2CHW())
+    return ops
+
+
+def image_ops(size, mean, std, train, augment=True, hflip=True, crop_padding=None, resize=False, decode=False):
+    ops = [V.Decode()] if decode else []
     if resize:
         ops.append(V.Resize((size, size)))
     if train and augment:

@@ -15,14 +15,28 @@ from ats_ms.distill.fold_bn import fold_batchnorm
 from ats_ms.models import count_params
 
 
+def _drop_dropout(net):
+    """Replace every Dropout inside ``net`` by an identity, which is what Dropout computes in inference.  A
+    flag would not do: ``Model.train`` sets ``training`` on every sub-cell, the teacher's Dropouts included
+    (mindcv's MobileNet-V2 classifier has one)."""
+    removed = 0
+    for _, cell in list(net.cells_and_names()):
+        for child_name, child in list(cell.name_cells().items()):
+            if isinstance(child, nn.Dropout):
+                if isinstance(cell, nn.SequentialCell):
+                    cell[int(child_name)] = nn.Identity()
+                else:
+                    setattr(cell, child_name, nn.Identity())
+                removed += 1
+    return removed
+
+
 def freeze(net):
     """Pin ``net`` in inference mode in place and return it."""
+    _drop_dropout(net)
     for _, cell in net.cells_and_names():
         if isinstance(cell, _BatchNorm):
             cell.use_batch_statistics = False
-        if isinstance(cell, nn.Dropout):
-            raise ValueError("A teacher with active Dropout cannot be frozen reliably: set its drop rate to 0 "
-                             "(the CIFAR networks in ats_ms have none).")
     for param in net.get_parameters():
         param.requires_grad = False
     net.set_train(False)

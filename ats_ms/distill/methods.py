@@ -25,27 +25,28 @@ def register(*names):
 
 @register("none")
 def _supervised(cfg):
-    del cfg
-    return CELoss()
+    return CELoss(cfg.label_smoothing)
 
 
 @register("ts", "kd", "ats")
 def _temperature_scaled(cfg):
     """TS (Hinton KD) and ATS share one loss: TS is ATS with tau_target == tau_wrong."""
     return ATSLoss(cfg.tau_target, cfg.tau_wrong, cfg.tau_student, cfg.ce_weight, cfg.kd_weight, cfg.form,
-                   keep_target_top=cfg.keep_target_top, logit_standardize=cfg.logit_standardize)
+                   keep_target_top=cfg.keep_target_top, logit_standardize=cfg.logit_standardize,
+                   label_smoothing=cfg.label_smoothing)
 
 
 @register("isats")
 def _instance_specific_ats(cfg):
     return ISATSLoss(cfg.tau_target, cfg.isats_tau_min, cfg.isats_candidates, tau_student=cfg.tau_student,
                      ce_weight=cfg.ce_weight, kd_weight=cfg.kd_weight, form=cfg.form,
-                     logit_standardize=cfg.logit_standardize)
+                     logit_standardize=cfg.logit_standardize, label_smoothing=cfg.label_smoothing)
 
 
 @register("dkd")
 def _decoupled_kd(cfg):
-    return DKDLoss(cfg.dkd_alpha, cfg.dkd_beta, cfg.dkd_temperature, cfg.ce_weight, cfg.dkd_warmup_epochs)
+    return DKDLoss(cfg.dkd_alpha, cfg.dkd_beta, cfg.dkd_temperature, cfg.ce_weight, cfg.dkd_warmup_epochs,
+                   cfg.label_smoothing)
 
 
 def build_loss(cfg_distill):

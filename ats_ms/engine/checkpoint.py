@@ -103,6 +103,30 @@ def load_weights(net, path, what="checkpoint", arch=None, params=None):
     return {k: _scalar(v) for k, v in params.items() if _is_meta(k)}
 
 
+CLASSIFIER_SUFFIXES = ("fc.weight", "fc.bias", "classifier.weight", "classifier.bias", "classifier.1.weight",
+                       "classifier.1.bias", "linear.weight", "linear.bias", "classifier.0.weight", "classifier.0.bias")
+
+
+def load_initial_weights(net, path, arch):
+    """``model.checkpoint``: load every parameter; when only the classifier differs (another class count, e.g.
+    ImageNet weights for a 200-class fine-grained task), load the rest and leave the classifier as initialised.
+    Returns the notes to log."""
+    params = read_checkpoint(path, "initial weights (model.checkpoint)")
+    own = dict(named_parameters(net))
+    clash = [k for k, p in own.items() if k in params and tuple(params[k].shape) != tuple(p.shape)]
+    if clash and all(k.endswith(CLASSIFIER_SUFFIXES) for k in clash):
+        kept = {k: v for k, v in params.items() if k not in clash}
+        shape = tuple(params[clash[0]].shape)
+        for k in clash:
+            kept[k] = own[k].data  # the freshly initialised classifier
+        load_weights(net, path, "initial weights (model.checkpoint)", arch, params=kept)
+        return [f"model.checkpoint {path}: its classifier ({', '.join(clash)}; {shape[0]} classes) does not fit this "
+                f"run's {own[clash[0]].shape[0]} classes, so it is left out and re-initialised; every other weight "
+                "is loaded"]
+    load_weights(net, path, "initial weights (model.checkpoint)", arch, params=params)
+    return []
+
+
 def _scalar(value):
     if isinstance(value, (ms.Tensor, ms.Parameter)):
         arr = value.asnumpy()

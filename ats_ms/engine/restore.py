@@ -13,7 +13,7 @@ from ats_ms.interop import demo
 from ats_ms.models import build_options, create_model, normalization, variants
 
 KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "digits": 10}
-CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "linear.weight")
+CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "classifier.1.weight", "linear.weight")
 
 
 def _classes_in_file(meta, params):

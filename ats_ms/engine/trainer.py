@@ -141,9 +141,9 @@ class _GroupTrainer:
     def _build_networks(self):
         cfg = self.base_cfg
         options = self._student_options()
-        first = create_model(cfg.model.arch, self.num_classes, **options)
+        first = create_model(cfg.model.arch, self.num_classes, pretrained=cfg.model.pretrained, **options)
         if cfg.model.checkpoint:
-            ckpt.load_weights(first, cfg.model.checkpoint, "initial weights (model.checkpoint)", cfg.model.arch)
+            self.build_notes += ckpt.load_initial_weights(first, cfg.model.checkpoint, cfg.model.arch)
         students = [first]
         for _ in self.members[1:]:  # every student of a group starts from the same weights
             twin = create_model(cfg.model.arch, self.num_classes, **options)

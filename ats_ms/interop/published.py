@@ -6,6 +6,9 @@ and teacher loading then feed the network accordingly (``ats_ms.models.normaliza
 
 Recognised here:
 
+- torchvision's ImageNet ResNets (18/34/50/101/152) and MobileNet-V2, and the MobileNet-V1 of the KD benchmark
+  code (mdistiller / RepDistiller, ``model.<i>`` + ``fc``), built through mindcv (``mindcv:resnet50`` ...) with
+  torchvision's stem pooling; trained with ImageNet's mean and std;
 - the original CIFAR-10 ResNets of He et al. (2016) with option-A shortcuts, as published by the BSD-licensed
   repository akamaster/pytorch_resnet_cifar10: files ``resnet<depth>-<first 8 hex digits of the SHA-256>.th``
   holding ``{"state_dict": ..., "best_prec1": float}`` whose keys start with ``module.`` (saved from
@@ -44,16 +47,40 @@ def _he2016_depth(names):
     return 6 * (max(blocks) + 1) + 2
 
 
+TORCHVISION_RESNETS = {((2, 2, 2, 2), False): 18, ((3, 4, 6, 3), False): 34, ((3, 4, 6, 3), True): 50,
+                       ((3, 4, 23, 3), True): 101, ((3, 8, 36, 3), True): 152}
+
+
+def _imagenet_family(names):
+    """(mindcv arch, build options) of a torchvision / KD-benchmark ImageNet network, or None."""
+    name_set = set(names)
+    if {"conv1.weight", "fc.weight", "layer4.0.conv1.weight"} <= name_set:
+        blocks = tuple(len({n.split(".")[1] for n in names if n.startswith(f"layer{k}.")}) for k in (1, 2, 3, 4))
+        depth = TORCHVISION_RESNETS.get((blocks, "layer1.0.conv3.weight" in name_set))
+        return (f"mindcv:resnet{depth}", {"pool_padding": "symmetric"}) if depth else None
+    if {"features.0.0.weight", "features.1.conv.0.0.weight", "classifier.1.weight"} <= name_set:
+        return "mindcv:mobilenet_v2_100", {}
+    if {"model.0.0.weight", "model.1.0.weight", "model.1.3.weight", "fc.weight"} <= name_set:
+        return "mindcv:mobilenet_v1_100", {}
+    return None
+
+
 def identify(path, container_keys, state_names):
     """What is known about a PyTorch checkpoint, from its wrapper, its parameter names and its file:
     a dict with arch, normalization (mean, std), source and notes; or None for an unknown family.
 
     ``container_keys``: the keys of the loaded top-level object; ``state_names``: the state dict's keys with
     any ``module.`` prefix removed."""
+    imagenet = _imagenet_family(state_names)
+    if imagenet is not None:
+        arch, options = imagenet
+        return {"arch": arch, "options": options, "mean": list(IMAGENET_MEAN_STD[0]), "std": list(IMAGENET_MEAN_STD[1]),
+                "trained_on": "imagenet", "source": "torchvision / KD-benchmark ImageNet layout", "notes": []}
     depth = _he2016_depth(state_names)
     if depth is None or "state_dict" not in container_keys:
         return None
-    found = {"arch": f"resnet{depth}_a", "mean": list(IMAGENET_MEAN_STD[0]), "std": list(IMAGENET_MEAN_STD[1]),
+    found = {"arch": f"resnet{depth}_a", "options": {}, "mean": list(IMAGENET_MEAN_STD[0]),
+             "std": list(IMAGENET_MEAN_STD[1]),
              "trained_on": "cifar10", "source": SOURCE_HE2016, "notes": []}
     name = os.path.basename(path)
     match = re.fullmatch(r"resnet(\d+)-([0-9a-f]{8})\.th", name)

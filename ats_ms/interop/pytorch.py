@@ -65,9 +65,17 @@ def map_state_dict(source, target_names):
 
 
 def load_into(net, source, arch, path):
-    """Copy a PyTorch state dict into ``net``; raise ``CheckpointError`` on any mismatch."""
+    """Copy a PyTorch state dict into ``net``; raise ``CheckpointError`` on any mismatch.  mindcv networks name
+    their modules differently from torchvision's: they are matched layer by layer (``ats_ms.interop.ordered``)."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     own = dict(net.parameters_and_names())
+    if str(arch).startswith("mindcv:"):
+        from ats_ms.interop.ordered import map_by_order  # pylint: disable=import-outside-toplevel
+        stripped = {k[len("module."):] if k.startswith("module.") else k: v for k, v in source.items()}
+        mapped = map_by_order(stripped, net, path)
+        for name, param in own.items():
+            param.set_data(ms.Tensor(mapped[name].astype(np.float32), param.dtype))
+        return []
     mapped, unused = map_state_dict(source, own)
     missing = [k for k in own if k not in mapped]
     wrong = [(k, tuple(mapped[k].shape), tuple(p.shape)) for k, p in own.items()

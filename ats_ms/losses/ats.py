@@ -84,7 +84,7 @@ class ATSLoss(nn.Cell):
     """
 
     def __init__(self, tau_target=4.0, tau_wrong=2.0, tau_student=1.0, ce_weight=0.5, kd_weight=0.5,
-                 form="soft_ce", keep_target_top=False, logit_standardize=False):
+                 form="soft_ce", keep_target_top=False, logit_standardize=False, label_smoothing=0.0):
         super().__init__()
         for name, value in (("tau_target", tau_target), ("tau_wrong", tau_wrong), ("tau_student", tau_student)):
             if not value > 0:
@@ -102,7 +102,7 @@ class ATSLoss(nn.Cell):
         self.form = form
         self.keep_target_top = bool(keep_target_top)
         self.logit_standardize = bool(logit_standardize)
-        self.ce = nn.CrossEntropyLoss()
+        self.ce = nn.CrossEntropyLoss(label_smoothing=float(label_smoothing))  # the CE term's smoothing, 0 = none
 
     def teacher_log_probs(self, teacher_logits, labels):
         """log p of the soft label from (already float32, possibly standardised) teacher logits.

@@ -9,11 +9,13 @@ from mindspore import nn
 
 
 class CELoss(nn.Cell):
+    """``label_smoothing`` eps: (1 - eps) CE + eps * the mean over classes of -log q (MindSpore's
+    ``CrossEntropyLoss``; off by default)."""
     term_names = ("loss", "ce")
 
-    def __init__(self):
+    def __init__(self, label_smoothing=0.0):
         super().__init__()
-        self.ce = nn.CrossEntropyLoss()
+        self.ce = nn.CrossEntropyLoss(label_smoothing=float(label_smoothing))
 
     def terms(self, student_logits, teacher_logits, labels):  # pylint: disable=unused-argument
         ce = self.ce(student_logits.astype(ms.float32), labels.astype(ms.int32))

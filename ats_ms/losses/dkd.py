@@ -35,7 +35,7 @@ def _binary_and_wrong(logits, onehot):
 class DKDLoss(nn.Cell):
     term_names = ("loss", "ce", "kd", "tckd", "nckd")
 
-    def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, ce_weight=1.0, warmup_epochs=20):
+    def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, ce_weight=1.0, warmup_epochs=20, label_smoothing=0.0):
         super().__init__()
         if temperature <= 0 or warmup_epochs < 0 or alpha < 0 or beta < 0 or ce_weight < 0:
             raise ValueError("DKD: need temperature > 0 and alpha, beta, ce_weight, warmup_epochs >= 0")
@@ -43,7 +43,7 @@ class DKDLoss(nn.Cell):
         self.ce_weight, self.warmup_epochs = float(ce_weight), float(warmup_epochs)
         self.warmup = ms.Parameter(ms.Tensor(np.float32(1.0 if warmup_epochs == 0 else 0.0)), name="dkd_warmup",
                                    requires_grad=False)
-        self.ce = nn.CrossEntropyLoss()
+        self.ce = nn.CrossEntropyLoss(label_smoothing=float(label_smoothing))
 
     def set_epoch(self, epoch):
         """``epoch`` counts from 1, as in mdistiller."""

@@ -6,8 +6,8 @@ original CIFAR ResNets with option-A shortcuts).
 """
 import re
 
-from ats_ms.models import (bottleneck_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet, variants, vgg,
-                           wrn)
+from ats_ms.models import (bottleneck_nets, mindcv_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet,
+                           variants, vgg, wrn)
 
 _REGISTRY = {}
 for _depth in (8, 14, 20, 32, 44, 56, 110):
@@ -58,12 +58,19 @@ def _factory(name):
                      "wrn_<depth>_<width> and resnext29_<C>x<W>d accept other sizes too.")
 
 
-def create_model(name, num_classes=100, **options):
+def create_model(name, num_classes=100, pretrained=False, **options):
     """Build a network by name; ``num_classes`` sets the classifier width.  ``options`` are the build options
     of ``ats_ms.models.variants``: ``padding="same"`` (CIFAR ResNets) and ``conv_bias=False`` (VGG) build the
-    model-zoo demo's variants; an option a family does not have is accepted only at its reference value."""
+    model-zoo demo's variants, ``pool_padding="symmetric"`` a mindcv ResNet with torchvision's stem pooling; an
+    option a family does not have is accepted only at its reference value.  ``mindcv:<name>`` builds a network
+    of the mindcv model zoo (``pretrained``: with mindcv's ImageNet weights)."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if mindcv_nets.is_mindcv(name):
+        kept = {k: v for k, v in options.items() if k in mindcv_nets.options_of(name) and v is not None}
+        return mindcv_nets.build(name, num_classes, pretrained=pretrained, **kept)
+    if pretrained:
+        raise ValueError(f"pretrained weights come from mindcv's model zoo (mindcv:<name>), not for '{name}'.")
     factory = _factory(name)
     kwargs = {}
     for key, value in options.items():
@@ -78,6 +85,8 @@ def create_model(name, num_classes=100, **options):
 
 def build_options(name):
     """The build options ``name`` takes (see ``ats_ms.models.variants``)."""
+    if mindcv_nets.is_mindcv(name):
+        return mindcv_nets.options_of(name)
     return variants.supported(_factory(name))
 
 

@@ -1,19 +1,21 @@
 """Build options that change a network without changing its name, recorded in every checkpoint ats_ms writes.
 
-Two families exist in two variants that share parameter names and shapes:
+Three families exist in two variants that share parameter names and shapes:
 
 - the CIFAR ResNets pad their convolutions symmetrically (the PyTorch references) or TensorFlow-style
   (``padding: same``, as the MindSpore model-zoo demo builds them);
-- VGG convolutions carry a bias (the PyTorch references) or not (``conv_bias: false``, the demo's VGG).
+- VGG convolutions carry a bias (the PyTorch references) or not (``conv_bias: false``, the demo's VGG);
+- mindcv's ImageNet ResNets pool their stem TensorFlow-style (``pool_padding: same``, mindcv's own) or
+  symmetrically (``pool_padding: symmetric``, torchvision's: what converted torchvision checkpoints record).
 
 A checkpoint of one variant loads into the other without an error but gives other logits, so the variant
 travels with the checkpoint: every command resolves it as the config's explicit value, else what the
 checkpoint records, else the demo's variant for a file the demo wrote (no ats_ms metadata), else the
 references'.
 """
-REFERENCE = {"padding": "symmetric", "conv_bias": True}
-DEMO = {"padding": "same", "conv_bias": False}
-CHOICES = {"padding": ("symmetric", "same"), "conv_bias": (True, False)}
+REFERENCE = {"padding": "symmetric", "conv_bias": True, "pool_padding": "same"}
+DEMO = {"padding": "same", "conv_bias": False, "pool_padding": "same"}
+CHOICES = {"padding": ("symmetric", "same"), "conv_bias": (True, False), "pool_padding": ("same", "symmetric")}
 
 
 def supported(factory):
@@ -60,5 +62,8 @@ def summary(options, only_changes=False):
     for key, value in options.items():
         if only_changes and value == REFERENCE[key]:
             continue
-        parts.append(f"padding {value}" if key == "padding" else ("conv bias" if value else "no conv bias"))
+        if key == "conv_bias":
+            parts.append("conv bias" if value else "no conv bias")
+        else:
+            parts.append(f"{key.replace('_', ' ')} {value}")
     return ", ".join(parts)

@@ -1,0 +1,70 @@
+"""A dataset given as a list of (image file, label): the reader behind every layout that is not one folder per
+class (ImageNet's raw validation folder, Tiny-ImageNet, CUB-200-2011, Stanford Dogs).
+
+Files are read as raw bytes by a random-access ``GeneratorDataset`` (reading is cheap; it runs in worker
+threads) and decoded by MindSpore's C++ ``Decode`` in the map that follows, like ``ImageFolderDataset`` does
+internally.  Being random-access, the dataset takes the same samplers as every other source (shuffling,
+subsets, data-parallel shards).
+"""
+import os
+
+import mindspore as ms
+import mindspore.dataset as ds
+import numpy as np
+
+from ats_ms.errors import DatasetError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
+
+
+class _FileReader:
+    """Random-access (bytes, label) pairs."""
+
+    def __init__(self, paths, labels):
+        self.paths, self.labels = list(paths), np.asarray(labels, np.int32)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        return np.fromfile(self.paths[index], np.uint8), self.labels[index]
+
+
+def file_list_dataset(paths, labels, sampler, num_parallel_workers):
+    """Columns ``image`` (encoded bytes, to be decoded by the pipeline) and ``label`` (int32)."""
+    reader = _FileReader(paths, labels)
+    data = ds.GeneratorDataset(reader, ["image", "label"], sampler=sampler, python_multiprocessing=False,
+                               num_parallel_workers=max(1, min(num_parallel_workers, 8)))
+    return data.map(ds.transforms.TypeCast(ms.int32), input_columns="label")
+
+
+def images_in(folder, recursive=False):
+    """Sorted image files of ``folder`` (by extension, case-insensitive)."""
+    if recursive:
+        found = [os.path.join(d, n) for d, _, names in os.walk(folder) for n in names]
+    else:
+        found = [os.path.join(folder, n) for n in os.listdir(folder)]
+    return sorted(p for p in found if p.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(p))
+
+
+AUTO_VERIFY_MAX = 100_000  # data.verify_images: null opens every file first only for splits up to this size
+
+
+def verify_as_configured(cfg, paths):
+    """``data.verify_images``: true, false, or null = verify splits of up to ``AUTO_VERIFY_MAX`` files."""
+    verify = cfg.verify_images if cfg.verify_images is not None else len(paths) <= AUTO_VERIFY_MAX
+    if verify:
+        verify_files(paths, " (data.verify_images=false skips this check; an unreadable file then stops the run "
+                            "when it is reached, naming it)")
+
+
+def verify_files(paths, limit_message=""):
+    """Open every file with pillow; the first unreadable one stops with its path."""
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    for p in paths:
+        try:
+            with Image.open(p) as img:
+                img.verify()
+        except Exception as exc:  # pylint: disable=broad-except
+            raise DatasetError(f"Image '{p}' cannot be decoded ({type(exc).__name__}: {exc}). Remove or replace it, "
+                               f"then run again{limit_message}.") from None
