@@ -3,8 +3,12 @@
 #
 #   bash run_train.sh --config FILE [options] [-- section.key=value ...]
 #
+# e.g. ImageNet ResNet-34 -> ResNet-18 with ATS on 2 nodes x 8 Ascend devices (run on each node, its own rank):
+#   bash run_train.sh --config imagenet/kd_benchmark/resnet34_to_resnet18/ats --device Ascend --devices 8 \
+#        --nodes 2 --node-rank 0 --master-addr 10.0.0.1 -- data.root=/data/imagenet
+#
 # Options:
-#   --config FILE          YAML config (required)
+#   --config FILE          YAML config, or a shipped config's name (required)
 #   --device D             CPU | GPU | Ascend (sets runtime.device_target; default: the config's)
 #   --devices N            devices (worker processes) per node (default 1)
 #   --nodes M              number of nodes (default 1)
@@ -55,7 +59,6 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$config" ] || die "--config FILE is required"
-[ -f "$config" ] || die "config file '$config' does not exist"
 case "$device" in ""|CPU|GPU|Ascend) ;; *) die "--device must be CPU, GPU or Ascend, got '$device'" ;; esac
 for pair in "devices:$devices" "nodes:$nodes" "node-rank:$node_rank" "master-port:$master_port"; do
   is_int "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"

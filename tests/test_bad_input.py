@@ -73,6 +73,12 @@ def world(tmp_path_factory):
     (files / "alias_bomb.yaml").write_text("experiment:\n  name: [" + ", ".join(levels) + "]\n")
     (files / "a_folder.yaml").mkdir()
     (files / "root_is_a_file").write_text("not a data folder")
+    from layout_fixtures import imagenet_tree, tiny_imagenet_tree
+    imagenet_tree(str(files / "imagenet_empty_class"), train=1, val=1)
+    os.makedirs(files / "imagenet_empty_class" / "train" / "n09999999")
+    tiny_imagenet_tree(str(files / "tiny_unknown_wnid"), train=1, val=1)
+    with open(files / "tiny_unknown_wnid" / "val" / "val_annotations.txt", "a") as f:
+        f.write("val_0.JPEG\tn00000001\t0\t0\t1\t1\n")
     corrupt = os.path.join(str(root), "reports", "corrupt")
     shutil.copytree(done, corrupt)
     with open(os.path.join(corrupt, "summary.json"), "w") as f:
@@ -113,6 +119,14 @@ CASES = [
      "is a file, not a folder"),
     ("train", lambda w: T(f"data.root={os.path.join(w['files'], 'root_is_a_file')}", "data.name=image_folder")(w),
      "is a file, not a folder"),
+    ("train", lambda w: T("data.name=imagenet", f"data.root={os.path.join(w['files'], 'imagenet_empty_class')}")(w),
+     "n09999999' holds no images"),
+    ("train", lambda w: T("data.name=tiny_imagenet", f"data.root={os.path.join(w['files'], 'tiny_unknown_wnid')}",
+                          "data.batch_size=2")(w),
+     "wnid 'n00000001'"),
+    ("train", lambda w: T("data.name=imagenet", f"data.root={w['files']}")(w), "Training folder"),
+    ("train", T("model.arch=mindcv:resnet19"), "mindcv"),
+    ("train", T("model.pretrained=true"), "exist for mindcv:<name> networks only"),
     ("train", T(name="n" * 300), "(File name too long). Nothing was half-written: no file of the run was written. "
                                  "The path is longer than the file system allows"),
     ("train", lambda w: T(f"experiment.output_dir={os.path.join(w['files'], 'notes.txt')}")(w),
@@ -203,6 +217,7 @@ CASES = [
     ("report", lambda w: [w["reports"], "--output", "/nowhere/r.md"], "the folder '/nowhere' does not exist"),
     ("report", lambda w: ["/nowhere/runs"], "is not a folder of runs"),
     ("data", lambda w: ["--name", "digits", "--throughput", "--batches", "0"], "--batches must be at least 1"),
+    ("data", lambda w: ["--name", "digits", "--throughput", "--workers", "0,2"], "--workers must be comma-separated"),
     ("data", lambda w: ["--name", "cifar10", "--root", "/nowhere"], "does not exist"),
     ("data", lambda w: ["--name", "cifar10", "--root", os.path.join(os.path.dirname(w["root"]), "dl"), "data.download=true",
                         f"data.url=file://{os.path.join(w['files'], 'not_tar.tar.gz')}",

@@ -149,3 +149,62 @@ def test_help_lists_every_flag():
     for flag in ("--config", "--device", "--devices", "--nodes", "--node-rank", "--master-addr", "--master-port",
                  "--launcher", "--rank-table", "--background", "--dry-run"):
         assert flag in proc.stdout, flag
+
+
+@pytest.fixture
+def second_host():
+    """A second "host" on this machine: a network namespace joined to this one by a veth pair, so that msrun on
+    it sees the master address as remote (msrun starts its scheduler on every node whose own addresses include
+    the master address, which on one plain host is every node).  Needs root and iproute2; skipped otherwise."""
+    tag = f"ats{os.getpid() % 10000}"
+    ns, here, there = f"{tag}n", f"{tag}a", f"{tag}b"
+    octet = 100 + os.getpid() % 100
+    commands = [["ip", "netns", "add", ns], ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
+                ["ip", "link", "set", there, "netns", ns], ["ip", "addr", "add", f"10.{octet}.0.1/24", "dev", here],
+                ["ip", "link", "set", here, "up"],
+                ["ip", "netns", "exec", ns, "ip", "addr", "add", f"10.{octet}.0.2/24", "dev", there],
+                ["ip", "netns", "exec", ns, "ip", "link", "set", there, "up"],
+                ["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"]]
+    try:
+        for command in commands:
+            subprocess.run(command, check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+        pytest.skip(f"cannot make a second network namespace here ({exc}); needs root and iproute2")
+    try:
+        yield ns, f"10.{octet}.0.1"
+    finally:
+        subprocess.run(["ip", "link", "del", here], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+
+
+def test_two_nodes_distil_on_an_imagenet_layout(tmp_path, second_host):
+    """Two msrun "nodes" (one device each) through run_train.sh, node 1 in its own network namespace: both ranks
+    end with the same student, only node 0 starts a scheduler, and rank 0 alone wrote the run folder."""
+    from ats_ms.engine.checkpoint import save_weights
+    from layout_fixtures import imagenet_tree
+    ns, master = second_host
+    imagenet_tree(str(tmp_path / "imagenet"), train=6, val=2)
+    save_weights(create_model("resnet8", 3), str(tmp_path / "teacher.ckpt"), {"arch": "resnet8", "num_classes": 3})
+    out = tmp_path / "runs"
+    common = ["--config", os.path.join(REPO, "configs/imagenet/kd_benchmark/resnet34_to_resnet18/ats.yaml"),
+              "--device", "CPU", "--devices", "1", "--nodes", "2", "--master-addr", master, "--master-port", "8243"]
+    overrides = ["--", "model.arch=resnet8", "teacher.arch=resnet8", f"teacher.checkpoint={tmp_path / 'teacher.ckpt'}",
+                 f"data.root={tmp_path / 'imagenet'}", "data.image_size=16", "data.batch_size=2",
+                 "data.eval_batch_size=6", "schedule.epochs=2", f"experiment.output_dir={out}"]
+    env = dict(os.environ, GLOG_v="3")
+    node0 = subprocess.Popen(["bash", SCRIPT, *common, "--node-rank", "0", *overrides], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env)
+    node1 = subprocess.run(["ip", "netns", "exec", ns, "bash", SCRIPT, *common, "--node-rank", "1", *overrides],
+                           capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    out0, _ = node0.communicate(timeout=600)
+    run = out / "resnet34_to_resnet18_ats"
+    logs = {r: (run / "logs" / f"worker_{r}.log").read_text() for r in (0, 1)}
+    assert node0.returncode == 0 and node1.returncode == 0, out0[-2000:] + node1.stdout[-2000:] + logs[1][-2000:]
+    assert "Start scheduler" in out0 and "Start scheduler" not in node1.stdout + node1.stderr
+    sums = [re.search(r"rank \d: student parameter checksum (\w+)", logs[r]).group(1) for r in (0, 1)]
+    assert sums[0] == sums[1] and "this is rank 1" in logs[1]
+    summary = json.load(open(run / "summary.json"))
+    assert summary["devices"] == 2 and summary["steps"] == 2 * (18 // (2 * 2)) and summary["student_checksum"] == sums[0]
+    for name in ("best.ckpt", "last.ckpt", "train_state.ckpt"):
+        assert int(read_meta(str(run / name))[0]["written_by_rank"]) == 0

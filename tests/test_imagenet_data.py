@@ -98,3 +98,16 @@ def test_jpeg_pixels_survive_the_pipeline(tmp_path):
     data, _ = create_dataset(cfg.data, "test", ordered=True)
     for images, _ in data.create_tuple_iterator(num_epochs=1, output_numpy=True):
         assert 0 <= images.min() and images.max() <= 255 and np.isfinite(images).all()
+
+
+def test_the_throughput_command_times_each_worker_count(tmp_path, capsys):
+    import json
+    from ats_ms.data.__main__ import main as data_main
+    root = tmp_path / "imagenet"
+    imagenet_tree(str(root), train=8, val=1)
+    assert data_main(["--name", "imagenet", "--root", str(root), "--throughput", "--workers", "1,2", "--batches", "2",
+                      "data.batch_size=2", "data.image_size=32"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["train"]["images"] == 24 and report["test"]["images"] == 3
+    rows = report["train"]["throughput"]
+    assert [r["workers"] for r in rows] == [1, 2] and all(r["images_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in rows)

@@ -5,6 +5,7 @@ step has the same static shape; evaluation keeps order and keeps the remainder s
 counted exactly once.  With ``num_shards`` > 1 the training split is divided across ranks by
 ``DistributedSampler`` (equal shard sizes, reshuffled each epoch).
 """
+import os
 from dataclasses import dataclass
 from typing import List
 
@@ -34,6 +35,7 @@ class DatasetInfo:
     location: str
     mean: tuple
     std: tuple
+    workers: int = 1      # parallel workers the pipeline uses (data.num_parallel_workers, at most the CPUs)
 
 
 NATIVE_SIZE = {"cifar10": 32, "cifar100": 32, "digits": 8}
@@ -94,7 +96,9 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     else:
         ops = image_ops(source.image_size, mean, std, train, augment=cfg.augment, hflip=hflip,
                         crop_padding=cfg.crop_padding, resize=source.needs_resize, decode=source.encoded)
-    workers = cfg.num_parallel_workers
+    # MindSpore refuses more workers than the machine has CPUs; a recipe written for a cluster node (8 workers)
+    # then runs on a smaller machine with as many as it has.
+    workers = max(1, min(cfg.num_parallel_workers, os.cpu_count() or 1))
     data = source.build(sampler, workers)
     data = data.map(ops, input_columns="image", num_parallel_workers=workers)
     batch_size = batch_size or (cfg.batch_size if train else cfg.eval_batch_size)
@@ -105,5 +109,5 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     steps = used // batch_size if train else -(-used // batch_size)
     info = DatasetInfo(name=source.name, split=split, num_samples=used, num_classes=source.num_classes,
                        class_names=source.class_names, image_size=source.image_size, batches_per_epoch=steps,
-                       location=source.location, mean=mean, std=std)
+                       location=source.location, mean=mean, std=std, workers=workers)
     return data, info

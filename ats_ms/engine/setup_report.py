@@ -1,5 +1,7 @@
 """The block printed before training starts: the resolved setup in a dozen lines, so that a wrong
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
+import os
+
 from ats_ms.engine.runtime import amp_level
 from ats_ms.models import count_params, normalization, variants
 
@@ -39,7 +41,9 @@ def setup_lines(t):
     lines = ["setup:"]
     lines.append(f"  data      {info.name} from {info.location}: train {info.num_samples:,} images "
                  f"({t.steps} steps of {d.batch_size}{' per device' if t.runtime.group_size > 1 else ''}), "
-                 f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}")
+                 f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}; {info.workers} data worker(s)"
+                 + (f" (data.num_parallel_workers {d.num_parallel_workers}, {os.cpu_count()} CPUs)"
+                    if info.workers != d.num_parallel_workers else ""))
     student = students[0].student
     built = variants.summary(t.student_options)
     lines.append(f"  student   {cfg.model.arch} ({count_params(student):,} parameters{', ' + built if built else ''})"

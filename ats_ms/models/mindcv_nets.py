@@ -11,6 +11,8 @@ import difflib
 
 from mindspore import nn
 
+from ats_ms.errors import ConfigError
+
 PREFIX = "mindcv:"
 
 
@@ -22,7 +24,7 @@ def _mindcv():
     try:
         import mindcv  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise ValueError("mindcv networks need the mindcv package: pip install -e '.[mindcv]' (mindcv 0.3.0 runs "
+        raise ConfigError("mindcv networks need the mindcv package: pip install -e '.[mindcv]' (mindcv 0.3.0 runs "
                          "on MindSpore 2.10).") from None
     return mindcv
 
@@ -39,7 +41,7 @@ def check_name(name):
     if bare not in known:
         close = difflib.get_close_matches(bare, known, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(PREFIX + c for c in close)}?" if close else ""
-        raise ValueError(f"'{name}' is not a mindcv model.{hint} 'python -c \"import mindcv; "
+        raise ConfigError(f"'{name}' is not a mindcv model.{hint} 'python -c \"import mindcv; "
                          "print(mindcv.models.list_models())\"' lists them all.")
     return bare
 
@@ -53,12 +55,12 @@ def build(name, num_classes, pool_padding="same", pretrained=False, in_channels=
         net = mindcv.models.create_model(bare, num_classes=num_classes, pretrained=pretrained, in_channels=in_channels)
     except Exception as exc:  # pylint: disable=broad-except  (download and build failures alike)
         what = "download or load mindcv's pretrained weights for" if pretrained else "build"
-        raise ValueError(f"mindcv could not {what} '{bare}' ({type(exc).__name__}: "
+        raise ConfigError(f"mindcv could not {what} '{bare}' ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}).") from None
     if pool_padding == "symmetric":
         pool = getattr(net, "max_pool", None)
         if not isinstance(pool, nn.MaxPool2d):
-            raise ValueError(f"pool_padding 'symmetric' applies to mindcv's ResNets (a stem max-pool), not '{bare}'.")
+            raise ConfigError(f"pool_padding 'symmetric' applies to mindcv's ResNets (a stem max-pool), not '{bare}'.")
         net.max_pool = nn.MaxPool2d(kernel_size=3, stride=2, pad_mode="pad", padding=1)
     return net
 
