@@ -79,12 +79,15 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6"],
+        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mindcv==0.3.0",
+                 "scipy"],
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
         "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
         "tensorboard": ["tensorboardX"],  # logging.tensorboard: true
         "torch": ["torch"],        # ats_ms.convert (reading PyTorch checkpoints) only
         "gpu": GPU_LIBS,
         "docs": ["mkdocs>=1.6"],   # mkdocs build --strict: the documentation site from docs/
+        "mindcv": ["mindcv==0.3.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
+        "mat": ["scipy"],          # MATLAB lists of Stanford Dogs and the ImageNet devkit's meta.mat
     },
 )

@@ -28,10 +28,12 @@ SUFFIX = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air"}
 TOLERANCE = 1e-4
 
 
-def export_and_verify(net, size, batch_size, fmt, output):
+def export_and_verify(net, shape, batch_size, fmt, output):
+    """``shape``: (channels, height, width) of one input, or an int for a 3-channel square image."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from mindspore import nn  # pylint: disable=import-outside-toplevel
-    x = np.random.RandomState(0).randn(batch_size, 3, size, size).astype(np.float32)
+    shape = (3, shape, shape) if isinstance(shape, int) else tuple(shape)
+    x = np.random.RandomState(0).randn(batch_size, *shape).astype(np.float32)
     base = output[: -len(SUFFIX[fmt])] if output.endswith(SUFFIX[fmt]) else output
     os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
     try:
@@ -126,13 +128,13 @@ def main(argv=None):
             overrides.append(f"runtime.device_id={args.demo_device_id}")
     cfg = load_config(args.config, overrides)
     prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
-    from ats_ms.data import input_size  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.factory import input_shape  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime)
     net, _ = network_from_checkpoint(cfg, args.checkpoint)
     output = args.output or os.path.splitext(args.checkpoint)[0] + "_" + cfg.model.arch + SUFFIX[args.format]
-    path, diff = export_and_verify(net, input_size(cfg.data), args.batch_size, args.format, output)
+    path, diff = export_and_verify(net, input_shape(cfg.data), args.batch_size, args.format, output)
     check = f"reloaded, max |logit difference| {diff:.2e}" if diff is not None else "not reloaded (MINDIR only)"
     print(f"exported {cfg.model.arch} to {path} ({check})")
     return 0

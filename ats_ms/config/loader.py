@@ -160,11 +160,13 @@ def _check_rules(cfg):
         strict = dotted in schema.POSITIVE
         if value is not None and (value <= 0 if strict else value < 0):
             raise ConfigError(f"'{dotted}' must be {'> 0' if strict else '>= 0'}, got {value}.")
+    channels = 1 if cfg.data.name == "speech_commands" else 3
     for section in ("data", "model", "teacher"):
         for key in ("mean", "std"):
             value = getattr(getattr(cfg, section), key)
-            if value is not None and len(value) != 3:
-                raise ConfigError(f"'{section}.{key}' needs one value per RGB channel (3 values), got {shown(value)}.")
+            if value is not None and len(value) != channels:
+                raise ConfigError(f"'{section}.{key}' needs one value per input channel ({channels} for "
+                                  f"{cfg.data.name}), got {shown(value)}.")
         std = getattr(cfg, section).std
         if std is not None and min(std) <= 0:
             raise ConfigError(f"'{section}.std' values must be > 0, got {shown(std)}.")

@@ -8,7 +8,8 @@ overrides are checked against these dataclasses before anything heavy starts.
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-DATASETS = ("cifar10", "cifar100", "image_folder", "digits", "imagenet", "tiny_imagenet")
+DATASETS = ("cifar10", "cifar100", "image_folder", "digits", "imagenet", "tiny_imagenet", "cub200", "stanford_dogs",
+            "speech_commands")
 METHODS = ("none", "ts", "kd", "ats", "isats", "dkd")  # = ats_ms.distill.methods.METHODS (tested)
 
 
@@ -42,6 +43,8 @@ class DataConfig:
     # (default) = yes for splits of up to 100,000 files, no for larger ones (ImageNet), where an unreadable file
     # stops the run when it is reached, named, and the run resumes once it is fixed.
     verify_images: Optional[bool] = None
+    speech_task: str = "words35"      # speech_commands: words35 (every word) | twelve (10 keywords + silence + unknown)
+    speech_split: str = "official"    # speech_commands: official (the release's lists) | paper (80/20 by speaker, 5 % valid)
 
 
 @dataclass
@@ -167,6 +170,8 @@ class Config:
 CHOICES = {
     "data.name": DATASETS,
     "data.format": ("auto", "binary", "python"),
+    "data.speech_task": ("words35", "twelve"),
+    "data.speech_split": ("official", "paper"),
     "distill.method": METHODS,
     "distill.form": ("soft_ce", "kl"),
     "optim.name": ("sgd",),

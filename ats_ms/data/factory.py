@@ -16,11 +16,14 @@ from ats_ms.data.digits import digits_source
 from ats_ms.data.download import ensure_release
 from ats_ms.data.image_folder import image_folder_source
 from ats_ms.data.imagenet import imagenet_source, tiny_imagenet_source
-from ats_ms.data.transforms import image_ops, imagenet_ops
+from ats_ms.data.fine_grained import cub200_source, stanford_dogs_source
+from ats_ms.data.speech import speech_commands_source
+from ats_ms.data.transforms import image_ops, imagenet_ops, speech_ops
 from ats_ms.errors import DatasetError
 
 SOURCES = {"cifar10": cifar_source, "cifar100": cifar_source, "image_folder": image_folder_source,
-           "digits": digits_source, "imagenet": imagenet_source, "tiny_imagenet": tiny_imagenet_source}
+           "digits": digits_source, "imagenet": imagenet_source, "tiny_imagenet": tiny_imagenet_source,
+           "speech_commands": speech_commands_source, "cub200": cub200_source, "stanford_dogs": stanford_dogs_source}
 
 
 @dataclass
@@ -36,15 +39,25 @@ class DatasetInfo:
     mean: tuple
     std: tuple
     workers: int = 1      # parallel workers the pipeline uses (data.num_parallel_workers, at most the CPUs)
+    channels: int = 3     # input channels (1 for spectrograms)
 
 
 NATIVE_SIZE = {"cifar10": 32, "cifar100": 32, "digits": 8}
-DEFAULT_SIZE = {"imagenet": 224, "tiny_imagenet": 64}
+DEFAULT_SIZE = {"imagenet": 224, "tiny_imagenet": 64, "cub200": 224, "stanford_dogs": 224}
 
 
 def input_size(cfg):
     """Side length of the images the network sees, known without opening the data."""
     return NATIVE_SIZE.get(cfg.name) or cfg.image_size or DEFAULT_SIZE.get(cfg.name, 32)
+
+
+def input_shape(cfg):
+    """(channels, height, width) of one input, known without opening the data (the example input of export)."""
+    if cfg.name == "speech_commands":
+        from ats_ms.data.speech import SPECTROGRAM_SHAPE  # pylint: disable=import-outside-toplevel
+        return SPECTROGRAM_SHAPE
+    size = input_size(cfg)
+    return 3, size, size
 
 
 def get_source(cfg, split):
@@ -91,7 +104,9 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     mean, std = source.mean_std
     mean, std = tuple(cfg.mean or mean), tuple(cfg.std or std)
     hflip = source.hflip if cfg.hflip is None else cfg.hflip
-    if source.pipeline == "imagenet":
+    if source.pipeline == "speech":
+        ops = speech_ops(mean, std)
+    elif source.pipeline == "imagenet":
         ops = imagenet_ops(source.image_size, mean, std, train, augment=cfg.augment, hflip=hflip, decode=source.encoded)
     else:
         ops = image_ops(source.image_size, mean, std, train, augment=cfg.augment, hflip=hflip,
@@ -109,5 +124,5 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     steps = used // batch_size if train else -(-used // batch_size)
     info = DatasetInfo(name=source.name, split=split, num_samples=used, num_classes=source.num_classes,
                        class_names=source.class_names, image_size=source.image_size, batches_per_epoch=steps,
-                       location=source.location, mean=mean, std=std, workers=workers)
+                       location=source.location, mean=mean, std=std, workers=workers, channels=source.channels)
     return data, info

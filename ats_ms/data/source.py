@@ -35,4 +35,6 @@ class Source:
     needs_resize: bool = False
     location: Optional[str] = None
     encoded: bool = False        # ``image`` holds encoded file bytes: the pipeline decodes them first
-    pipeline: str = "cifar"      # cifar: pad-and-crop + flip; imagenet: RandomResizedCrop + flip / Resize + CenterCrop
+    pipeline: str = "cifar"      # cifar: pad-and-crop + flip; imagenet: RandomResizedCrop + flip / Resize + CenterCrop;
+    #                              speech: waveform -> log-mel spectrogram
+    channels: int = 3            # input channels of the network (1 for spectrograms)

@@ -13,6 +13,18 @@ import mindspore.dataset.vision as V
 EVAL_CROP_FRACTION = 0.875
 
 
+def speech_ops(mean, std):
+    """Waveform (16,000 samples) -> 64-band log-mel spectrogram -> normalised 1 x 64 x 101 input."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from ats_ms.data.speech import mel_ops  # pylint: disable=import-outside-toplevel
+    m, s = float(mean[0]), float(std[0])
+
+    def normalise(spectrogram):
+        return ((spectrogram - m) / s)[None].astype(np.float32)
+
+    return mel_ops() + [normalise]
+
+
 def imagenet_ops(size, mean, std, train, augment=True, hflip=True, decode=True):
     ops = [V.Decode()] if decode else []
     if train and augment:

@@ -46,7 +46,7 @@ def network_from_checkpoint(cfg, path, num_classes=None, arch=None, pipeline=Non
         classes = get_source(cfg.data, "test").num_classes
     from_demo = not demo.is_ats_checkpoint(meta)
     options = variants.resolve(build_options(arch), variants.configured(cfg.model), meta, from_demo)
-    net = create_model(arch, classes, **options)
+    net = create_model(arch, classes, in_channels=int(meta.get("in_channels", 3)), **options)
     if from_demo:
         arrays = demo.network_arrays(params)
         demo.fill_missing_biases(arrays, net)

@@ -68,8 +68,8 @@ TENSORBOARD = "tensorboard"
 STATE_KEYS = (
     "experiment.seed",
     "data.name", "data.image_size", "data.mean", "data.std", "data.augment", "data.hflip", "data.crop_padding",
-    "data.batch_size", "data.train_samples", "data.test_samples",
-    "model.arch", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
+    "data.batch_size", "data.train_samples", "data.test_samples", "data.speech_task", "data.speech_split",
+    "model.arch", "model.pretrained", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
     "teacher.arch", "teacher.padding", "teacher.conv_bias", "teacher.mean", "teacher.std",
     "distill.*", "optim.*", "schedule.*",
 )

@@ -19,14 +19,14 @@ def teacher_normalization(teacher_cfg, meta):
     return normalization.recorded(meta)
 
 
-def load_teacher(cfg, num_classes, pipeline=None):
+def load_teacher(cfg, num_classes, pipeline=None, in_channels=3):
     """(network, build options, notes).  ``pipeline``: the run's (mean, std); a teacher trained with another
     normalisation is returned behind the map from one to the other (``ats_ms.models.normalization``)."""
     path, arch = cfg.teacher.checkpoint, cfg.teacher.arch
     meta, params = ckpt.read_meta(path, "teacher checkpoint")
     from_demo = not demo.is_ats_checkpoint(meta)
     options = variants.resolve(build_options(arch), variants.configured(cfg.teacher), meta, from_demo)
-    net = create_model(arch, num_classes, **options)
+    net = create_model(arch, num_classes, in_channels=in_channels, **options)
     notes = []
     if from_demo:
         arrays = demo.network_arrays(params)

@@ -141,12 +141,14 @@ class _GroupTrainer:
     def _build_networks(self):
         cfg = self.base_cfg
         options = self._student_options()
-        first = create_model(cfg.model.arch, self.num_classes, pretrained=cfg.model.pretrained, **options)
+        channels = self.info.channels
+        first = create_model(cfg.model.arch, self.num_classes, pretrained=cfg.model.pretrained, in_channels=channels,
+                             **options)
         if cfg.model.checkpoint:
             self.build_notes += ckpt.load_initial_weights(first, cfg.model.checkpoint, cfg.model.arch)
         students = [first]
         for _ in self.members[1:]:  # every student of a group starts from the same weights
-            twin = create_model(cfg.model.arch, self.num_classes, **options)
+            twin = create_model(cfg.model.arch, self.num_classes, in_channels=channels, **options)
             for (_, dst), (_, src) in zip(ckpt.named_parameters(twin), ckpt.named_parameters(first)):
                 dst.set_data(src.data.copy())
             students.append(twin)
@@ -154,7 +156,8 @@ class _GroupTrainer:
             m.student = student
         self.teacher, self.teacher_sha256, self.teacher_options = None, None, {}
         if self.distilled:
-            net, self.teacher_options, notes = load_teacher(cfg, self.num_classes, (self.info.mean, self.info.std))
+            net, self.teacher_options, notes = load_teacher(cfg, self.num_classes, (self.info.mean, self.info.std),
+                                                            self.info.channels)
             self.build_notes += notes
             self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
             self.teacher_sha256 = rd.file_sha256(cfg.teacher.checkpoint)
@@ -243,6 +246,7 @@ class _GroupTrainer:
 
     def base_meta(self, m):
         return {"arch": m.cfg.model.arch, "num_classes": self.num_classes, **self.student_options,
+                "in_channels": self.info.channels,
                 "written_by_rank": self.runtime.rank}
 
     # -- the run ---------------------------------------------------------------------------------------

@@ -58,17 +58,18 @@ def _factory(name):
                      "wrn_<depth>_<width> and resnext29_<C>x<W>d accept other sizes too.")
 
 
-def create_model(name, num_classes=100, pretrained=False, **options):
+def create_model(name, num_classes=100, pretrained=False, in_channels=3, **options):
     """Build a network by name; ``num_classes`` sets the classifier width.  ``options`` are the build options
     of ``ats_ms.models.variants``: ``padding="same"`` (CIFAR ResNets) and ``conv_bias=False`` (VGG) build the
     model-zoo demo's variants, ``pool_padding="symmetric"`` a mindcv ResNet with torchvision's stem pooling; an
     option a family does not have is accepted only at its reference value.  ``mindcv:<name>`` builds a network
-    of the mindcv model zoo (``pretrained``: with mindcv's ImageNet weights)."""
+    of the mindcv model zoo (``pretrained``: with mindcv's ImageNet weights).  ``in_channels``: channels of the
+    input (1 for spectrograms), for the CIFAR ResNets, WRN, VGG and mindcv networks."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     if mindcv_nets.is_mindcv(name):
         kept = {k: v for k, v in options.items() if k in mindcv_nets.options_of(name) and v is not None}
-        return mindcv_nets.build(name, num_classes, pretrained=pretrained, **kept)
+        return mindcv_nets.build(name, num_classes, pretrained=pretrained, in_channels=in_channels, **kept)
     if pretrained:
         raise ValueError(f"pretrained weights come from mindcv's model zoo (mindcv:<name>), not for '{name}'.")
     factory = _factory(name)
@@ -80,6 +81,11 @@ def create_model(name, num_classes=100, pretrained=False, **options):
             raise ValueError(f"{key} '{value}' is not an option of '{name}' (padding: the CIFAR ResNets; conv_bias: "
                              "VGG).")
         kwargs[key] = value
+    if in_channels != 3:
+        if not getattr(factory, "takes_in_channels", False):
+            raise ValueError(f"'{name}' takes 3-channel inputs only; for {in_channels}-channel inputs use a CIFAR "
+                             "ResNet, WRN or VGG (or a mindcv network).")
+        kwargs["in_channels"] = in_channels
     return factory(num_classes=num_classes, **kwargs)
 
 

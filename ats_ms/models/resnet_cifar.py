@@ -37,12 +37,12 @@ class ResNetCifar(nn.Cell):
 
     FOLD_PAIRS = (("conv1", "bn1"),)
 
-    def __init__(self, depth, widths=(16, 16, 32, 64), num_classes=100, padding="symmetric"):
+    def __init__(self, depth, widths=(16, 16, 32, 64), num_classes=100, padding="symmetric", in_channels=3):
         super().__init__()
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ValueError(f"CIFAR ResNet depth must be 6n+2 with n >= 1, got {depth}")
         n = (depth - 2) // 6
-        self.conv1 = conv(3, widths[0], 3)
+        self.conv1 = conv(in_channels, widths[0], 3)
         self.bn1 = bn(widths[0])
         self.relu = nn.ReLU()
         in_ch = widths[0]
@@ -68,8 +68,9 @@ class ResNetCifar(nn.Cell):
 def build(depth, width_mult=1):
     widths = (16, 16, 32, 64) if width_mult == 1 else (32, 64, 128, 256)
 
-    def factory(num_classes=100, padding="symmetric"):
-        return ResNetCifar(depth, widths, num_classes, padding)
+    def factory(num_classes=100, padding="symmetric", in_channels=3):
+        return ResNetCifar(depth, widths, num_classes, padding, in_channels)
 
     factory.options = ("padding",)
+    factory.takes_in_channels = True
     return factory

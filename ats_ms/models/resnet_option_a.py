@@ -50,12 +50,12 @@ class BasicBlockA(nn.Cell):
 class ResNetOptionA(nn.Cell):
     FOLD_PAIRS = (("conv1", "bn1"),)
 
-    def __init__(self, depth, num_classes=10):
+    def __init__(self, depth, num_classes=10, in_channels=3):
         super().__init__()
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ValueError(f"CIFAR ResNet depth must be 6n+2 with n >= 1, got {depth}")
         n = (depth - 2) // 6
-        self.conv1 = conv(3, 16, 3)
+        self.conv1 = conv(in_channels, 16, 3)
         self.bn1 = bn(16)
         self.relu = nn.ReLU()
         in_ch = 16
@@ -79,7 +79,8 @@ class ResNetOptionA(nn.Cell):
 
 
 def build(depth):
-    def factory(num_classes=10):
-        return ResNetOptionA(depth, num_classes)
+    def factory(num_classes=10, in_channels=3):
+        return ResNetOptionA(depth, num_classes, in_channels)
 
+    factory.takes_in_channels = True
     return factory

@@ -25,10 +25,10 @@ def _block(in_ch, widths, conv_bias=True):
 
 
 class VGG(nn.Cell):
-    def __init__(self, depth, num_classes=100, conv_bias=True):
+    def __init__(self, depth, num_classes=100, conv_bias=True, in_channels=3):
         super().__init__()
         cfg = CONFIGS[depth]
-        ins = [3] + [block[-1] for block in cfg[:-1]]
+        ins = [in_channels] + [block[-1] for block in cfg[:-1]]
         self.block0, self.block1, self.block2, self.block3, self.block4 = [
             _block(i, widths, conv_bias) for i, widths in zip(ins, cfg)]
         self.maxpool = nn.MaxPool2d(kernel_size=2, stride=2)
@@ -48,8 +48,9 @@ class VGG(nn.Cell):
 
 
 def build(depth):
-    def factory(num_classes=100, conv_bias=True):
-        return VGG(depth, num_classes, conv_bias)
+    def factory(num_classes=100, conv_bias=True, in_channels=3):
+        return VGG(depth, num_classes, conv_bias, in_channels)
 
     factory.options = ("conv_bias",)
+    factory.takes_in_channels = True
     return factory

@@ -44,7 +44,7 @@ class NetworkBlock(nn.Cell):
 
 
 class WideResNet(nn.Cell):
-    def __init__(self, depth, widen_factor, num_classes=100):
+    def __init__(self, depth, widen_factor, num_classes=100, in_channels=3):
         super().__init__()
         if (depth - 4) % 6 != 0 or depth < 10:
             raise ValueError(f"WRN depth must be 6n+4 with n >= 1, got {depth}")
@@ -52,7 +52,7 @@ class WideResNet(nn.Cell):
             raise ValueError(f"WRN width must be >= 1, got {widen_factor}")
         n = (depth - 4) // 6
         ch = [16, 16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
-        self.conv1 = conv(3, ch[0], 3)
+        self.conv1 = conv(in_channels, ch[0], 3)
         self.block1 = NetworkBlock(n, ch[0], ch[1], 1)
         self.block2 = NetworkBlock(n, ch[1], ch[2], 2)
         self.block3 = NetworkBlock(n, ch[2], ch[3], 2)
@@ -69,7 +69,8 @@ class WideResNet(nn.Cell):
 
 
 def build(depth, width):
-    def factory(num_classes=100):
-        return WideResNet(depth, width, num_classes)
+    def factory(num_classes=100, in_channels=3):
+        return WideResNet(depth, width, num_classes, in_channels)
 
+    factory.takes_in_channels = True
     return factory
