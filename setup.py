@@ -26,6 +26,11 @@ GPU_LIBS = [
     "nvidia-cuda-nvrtc-cu11==11.8.89",
 ]
 
+# oneDNN 3.x headers (the library itself is the one MindSpore ships); this wheel also brings a oneDNN 3.2
+# runtime that ats_ms does not load.  x86-64 only on PyPI: elsewhere the built-in convolution is used.
+ONEDNN_HEADERS = 'onednn-devel-cpu-gomp==2023.2.0; platform_machine == "x86_64"'
+
+
 
 def package_modules():
     """Every module of the source tree's package, as the doctor names them (ats_ms.doctor.package)."""
@@ -70,6 +75,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(include=["ats_ms", "ats_ms.*"]),
+    package_data={"ats_ms.cpu_conv": ["*.cpp"]},  # compiled on first use (ats_ms.cpu_conv.build)
     cmdclass={"build_py": BuildWithConfigs},
     python_requires=">=3.9",
     install_requires=[
@@ -80,7 +86,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mindcv==0.3.0",
-                 "scipy"],
+                 "scipy", ONEDNN_HEADERS],
+        "cpu": [ONEDNN_HEADERS],   # headers for the oneDNN CPU convolution (runtime.cpu_conv), built on first use
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
         "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
         "tensorboard": ["tensorboardX"],  # logging.tensorboard: true

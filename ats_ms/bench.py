@@ -22,6 +22,7 @@ import sys
 import numpy as np
 
 from ats_ms.bench_timing import first_call_s, median_ms, peak_rss_mb, run_record, synthetic_batch, train_step
+from ats_ms import cpu_conv
 from ats_ms.cli import run_cli
 from ats_ms.errors import ConfigError
 
@@ -118,6 +119,9 @@ def main(argv=None):
     parser.add_argument("--device", default="CPU", choices=("CPU", "GPU", "Ascend"))
     parser.add_argument("--no-fold-bn", action="store_true", help="keep the teacher's BatchNorm layers (to compare)")
     parser.add_argument("--torch", action="store_true", help="also time the same step in PyTorch")
+    parser.add_argument("--conv", default="both", choices=("both", "builtin", "onednn"),
+                        help="CPU convolution(s) to time: both (default; the built-in and ats_ms's oneDNN one, "
+                             "when it can be had here), builtin or onednn")
     parser.add_argument("--students", help="K1,K2,...: time shared-teacher groups of K students instead "
                                            "(ats_ms.bench_students; one process per K)")
     parser.add_argument("--output", help="write the results as JSON")
@@ -136,27 +140,30 @@ def main(argv=None):
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_device(args.device)
+    convs = _convolutions(args.conv, args.device)
     rows = []
-    header = (f"{'teacher -> student':28s} {'batch':>5s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
+    header = (f"{'teacher -> student':28s} {'batch':>5s} {'conv':>7s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
               f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'warm-up':>7s} {'peak MB':>8s}"
               + (f" {'torch KD ms':>11s} {'ms/torch':>8s}" if args.torch else ""))
     print(header)
     for teacher, student in pairs:
         for batch in batches:
-            row = bench_pair(teacher, student, batch, args.num_classes, args.image_size, args.steps, args.reps,
-                             args.warmup, fold_bn=not args.no_fold_bn)
+            torch_row = {}
             if args.torch:
-                row.update(bench_torch(teacher, student, batch, args.num_classes, args.image_size, args.steps,
-                                       args.reps, args.warmup))
-                row["ms_throughput_vs_torch"] = round(row["torch_kd_ms"] / row["kd_ms"], 3)
-            rows.append(row)
-            line = (f"{teacher + ' -> ' + student:28s} {batch:5d} {row['ce_ms']:8.1f} {row['teacher_ms']:10.1f} "
-                    f"{row['kd_ms']:8.1f} {row['kd_img_s']:9.1f} {row['overhead']:8.3f} {row['cached_kd_ms']:9.1f} "
-                    f"{row['kd_compile_s']:9.2f} {row['kd_warmup_steps']:6d}{'' if row['kd_steady'] else '!'} "
-                    f"{row['peak_rss_mb']:8d}")
-            if args.torch:
-                line += f" {row['torch_kd_ms']:11.1f} {row['ms_throughput_vs_torch']:8.3f}"
-            print(line, flush=True)
+                torch_row = bench_torch(teacher, student, batch, args.num_classes, args.image_size, args.steps,
+                                        args.reps, args.warmup)
+            for conv in convs:
+                cpu_conv.select(conv, args.device)
+                row = dict(bench_pair(teacher, student, batch, args.num_classes, args.image_size, args.steps,
+                                      args.reps, args.warmup, fold_bn=not args.no_fold_bn), conv=conv)
+                if args.torch:
+                    row.update(torch_row, ms_throughput_vs_torch=round(torch_row["torch_kd_ms"] / row["kd_ms"], 3))
+                rows.append(row)
+                print(_row_line(row, args.torch), flush=True)
+            if len(convs) == 2:
+                pair_rows = rows[-2:]
+                print(f"{'':28s} {'':5s} oneDNN convolution: KD step {pair_rows[0]['kd_ms'] / pair_rows[1]['kd_ms']:.2f}x "
+                      f"the built-in's speed", flush=True)
     pipeline = bench_pipeline(max(batches))
     print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
     print("warm-up: steps run before timing the KD step, until two consecutive steps agreed within 10 % "
@@ -168,6 +175,31 @@ def main(argv=None):
     return 0
 
 
+def _convolutions(requested, device):
+    """The CPU convolutions to time: both by default (when ats_ms's can be had here), else the one asked for."""
+    if device != "CPU":
+        return ["builtin"]
+    if requested != "both":
+        cpu_conv.select(requested, device)  # an error naming the problem when onednn cannot be had
+        return [requested]
+    choice = cpu_conv.select("auto", device)
+    if not choice.fast:
+        print(f"timing the built-in convolution only: {choice.detail}")
+        return ["builtin"]
+    print(f"convolutions: MindSpore built-in, and {choice.detail}")
+    return ["builtin", "onednn"]
+
+
+def _row_line(row, torch):
+    line = (f"{row['teacher'] + ' -> ' + row['student']:28s} {row['batch']:5d} {row['conv']:>7s} {row['ce_ms']:8.1f} "
+            f"{row['teacher_ms']:10.1f} {row['kd_ms']:8.1f} {row['kd_img_s']:9.1f} {row['overhead']:8.3f} "
+            f"{row['cached_kd_ms']:9.1f} {row['kd_compile_s']:9.2f} "
+            f"{row['kd_warmup_steps']:6d}{'' if row['kd_steady'] else '!'} {row['peak_rss_mb']:8d}")
+    if torch:
+        line += f" {row['torch_kd_ms']:11.1f} {row['ms_throughput_vs_torch']:8.3f}"
+    return line
+
+
 def _bench_students(args, pairs, batches, argv):
     from ats_ms.bench_students import run_all  # pylint: disable=import-outside-toplevel
     try:
@@ -176,7 +208,7 @@ def _bench_students(args, pairs, batches, argv):
     except (ValueError, AssertionError):
         raise ConfigError(f"--students must look like 1,2,4,8, got '{args.students}'.") from None
     rows = run_all(pairs, ks, batches[0], args.num_classes, args.image_size, args.steps, args.reps, args.warmup,
-                   args.device)
+                   args.device, "auto" if args.conv == "both" else args.conv)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(dict(run_record(args.device, argv), rows=rows), f, indent=2)

@@ -36,7 +36,7 @@ def measure(teacher_arch, student_arch, k, batch, classes, size, steps, reps, wa
             "compile_s": round(compile_s, 2), "peak_rss_mb": round(peak_rss_mb())}
 
 
-def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
+def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device, conv="auto"):
     """Every (pair, K) in its own process; returns rows with the speed-up over separate runs filled in."""
     rows = []
     for teacher, student in pairs:
@@ -44,7 +44,8 @@ def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
         for k in ks:
             args = [sys.executable, "-m", "ats_ms.bench_students", "--pair", f"{teacher}:{student}", "--students",
                     str(k), "--batch", str(batch), "--num-classes", str(classes), "--image-size", str(size),
-                    "--steps", str(steps), "--reps", str(reps), "--warmup", str(warmup), "--device", device]
+                    "--steps", str(steps), "--reps", str(reps), "--warmup", str(warmup), "--device", device,
+                    "--conv", conv]
             proc = subprocess.run(args, capture_output=True, text=True, check=False, preexec_fn=signals.child_preexec)
             line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             if proc.returncode != 0 or not line:
@@ -57,7 +58,7 @@ def run_all(pairs, ks, batch, classes, size, steps, reps, warmup, device):
                 row["speedup_vs_separate"] = round(k * base / row["group_step_ms"], 2)
                 row["cost_vs_separate"] = round(row["group_step_ms"] / (k * base), 3)
             rows.append(row)
-            print(f"{teacher + ' -> ' + student:28s} K={k:<2d} group step {row['group_step_ms']:8.1f} ms  per student "
+            print(f"{teacher + ' -> ' + student:28s} {row['conv']:>7s} K={k:<2d} group step {row['group_step_ms']:8.1f} ms  per student "
                   f"{row['per_student_step_ms']:7.1f} ms  vs separate x{row.get('speedup_vs_separate', float('nan')):.2f}"
                   f"  compile {row['compile_s']:5.1f} s  warm-up {row['warmup_steps']} steps"
                   f"{'' if row['steady'] else ' (not steady)'}  peak {row['peak_rss_mb']} MB", flush=True)
@@ -75,14 +76,17 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="CPU")
+    parser.add_argument("--conv", default="auto", choices=("auto", "builtin", "onednn"))
     args = parser.parse_args()
     from ats_ms.gpu_libs import prepare_for  # pylint: disable=import-outside-toplevel
     prepare_for(args.device)
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     ms.set_device(args.device)
+    from ats_ms import cpu_conv  # pylint: disable=import-outside-toplevel
+    conv = cpu_conv.select(args.conv, args.device).name
     teacher, student = args.pair.split(":")
-    print(json.dumps(measure(teacher, student, args.students, args.batch, args.num_classes, args.image_size,
-                             args.steps, args.reps, args.warmup)))
+    print(json.dumps(dict(measure(teacher, student, args.students, args.batch, args.num_classes, args.image_size,
+                                  args.steps, args.reps, args.warmup), conv=conv)))
 
 
 if __name__ == "__main__":

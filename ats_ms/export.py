@@ -131,7 +131,7 @@ def main(argv=None):
     from ats_ms.data.factory import input_shape  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
-    setup_runtime(cfg.runtime)
+    setup_runtime(cfg.runtime, cpu_conv_mode="builtin")  # an exported graph holds MindSpore's operators only
     net, _ = network_from_checkpoint(cfg, args.checkpoint)
     output = args.output or os.path.splitext(args.checkpoint)[0] + "_" + cfg.model.arch + SUFFIX[args.format]
     path, diff = export_and_verify(net, input_shape(cfg.data), args.batch_size, args.format, output)

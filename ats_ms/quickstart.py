@@ -1,6 +1,6 @@
 """The quick start: a complete, real KD experiment on the built-in digits dataset.
 
-Trains a ResNet-32 teacher on the whole digits training split, then ResNet-8 students that see only a
+Trains a ResNet-14 teacher on the whole digits training split, then ResNet-8 students that see only a
 small labelled part of it (``data.train_samples`` in their configs): with cross-entropy only, with
 temperature scaling (TS, 4/4) and with ATS (4/2) from that teacher.  With few labels the student alone
 falls clearly below the teacher, which leaves the distillation rows room to differ.  The four runs use

@@ -13,6 +13,12 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared")
 ms.set_context(mode=ms.GRAPH_MODE)
 ms.set_device("CPU")
 
+from ats_ms import cpu_conv  # noqa: E402
+
+# Networks built outside a command get the package's CPU default too: ats_ms's oneDNN convolution where it
+# builds (runtime.cpu_conv: auto), which tests/test_cpu_conv.py requires to build here.
+cpu_conv.select("auto")
+
 
 @pytest.fixture
 def pynative():

@@ -25,16 +25,20 @@ def test_bench_reports_every_measurement(tmp_path):
     proc = run_cli("ats_ms.bench", args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.load(open(tmp_path / "b.json"))
-    (row,) = result["rows"]
+    rows = result["rows"]
+    assert [r["conv"] for r in rows] == ["builtin", "onednn"]  # both CPU convolutions, side by side
     _assert_run_record(result, "python -m ats_ms.bench --pairs resnet8:resnet8 --batch-sizes 8")
-    for key in ("ce_ms", "teacher_ms", "kd_ms", "cached_kd_ms", "kd_img_s", "overhead", "ce_compile_s", "kd_compile_s",
-                "peak_rss_mb", "ce_warmup_steps", "kd_warmup_steps"):
-        assert row[key] > 0, key
-    assert row["kd_warmup_steps"] >= 2 and isinstance(row["kd_steady"], bool)
-    assert row["teacher_bn_folded"] is True and result["pipeline_images_per_s"] > 0
+    for row in rows:
+        for key in ("ce_ms", "teacher_ms", "kd_ms", "cached_kd_ms", "kd_img_s", "overhead", "ce_compile_s",
+                    "kd_compile_s", "peak_rss_mb", "ce_warmup_steps", "kd_warmup_steps"):
+            assert row[key] > 0, key
+        assert row["kd_warmup_steps"] >= 2 and isinstance(row["kd_steady"], bool)
+        assert row["teacher_bn_folded"] is True
+        if "--torch" in args:
+            assert row["torch_kd_ms"] > 0 and row["ms_throughput_vs_torch"] > 0
+    assert result["pipeline_images_per_s"] > 0
     assert "overhead" in proc.stdout and "images/s" in proc.stdout
-    if "--torch" in args:
-        assert row["torch_kd_ms"] > 0 and row["ms_throughput_vs_torch"] > 0
+    assert "oneDNN convolution: KD step" in proc.stdout and "the built-in's speed" in proc.stdout
 
 
 def test_warm_up_lasts_until_two_consecutive_steps_agree():

@@ -35,7 +35,7 @@ def test_yaml_and_dotted_overrides(tmp_path):
     (["distill.method=ts", "teacher.arch=resnet8", "teacher.checkpoint=x", "distill.tau_wrong=2"],
      "symmetric temperature scaling"),
     (["schedule.milestones=[3, 1]"], "must be increasing"),
-    (["data.std=[0.1, 0.2]"], "3 values"),
+    (["data.std=[0.1, 0.2]"], r"one value per input channel \(3 for cifar100\)"),
     (["checkpoint.resume=/no/such/file"], "neither 'none', 'auto' nor an existing file"),
     (["optim.lr"], "not of the form section.key=value"),
 ])

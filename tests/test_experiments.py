@@ -69,6 +69,6 @@ def test_teacher_assistant_chain(tmp_path):
     assert [s["method"] for s in summaries] == ["none", "ats", "ats"]
     stage2 = yaml.safe_load(open(os.path.join(root, "2_vgg8", "config.yaml")))
     assert stage2["teacher"] == {"arch": "resnet8", "checkpoint": os.path.join(root, "1_resnet8", "best.ckpt"),
-                                 "padding": "auto"}
+                                 "padding": "auto", "conv_bias": None, "mean": None, "std": None}
     _, again = run_chain(str(chain), short)
     assert again == []  # every stage already finished

@@ -134,6 +134,7 @@ class RuntimeConfig:
     distributed: bool = False   # set by run_train.sh for multi-device launches
     dataset_sink_mode: bool = False
     fold_teacher_bn: bool = True  # fold the frozen teacher's BatchNorms into its convolutions (same logits)
+    cpu_conv: str = "auto"      # auto | builtin | onednn: ats_ms's oneDNN convolution on CPU (auto: when it builds)
 
 
 @dataclass
@@ -180,6 +181,7 @@ CHOICES = {
     "runtime.device_target": ("CPU", "GPU", "Ascend"),
     "runtime.mode": ("graph", "pynative"),
     "runtime.amp_level": ("auto", "O0", "O1", "O2", "O3"),
+    "runtime.cpu_conv": ("auto", "builtin", "onednn"),
     "model.padding": ("auto", "symmetric", "same"),
     "teacher.padding": ("auto", "symmetric", "same"),
 }

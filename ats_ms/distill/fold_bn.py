@@ -12,6 +12,8 @@ import mindspore as ms
 from mindspore import nn
 from mindspore.nn.layer.normalization import _BatchNorm
 
+from ats_ms.models.conv import Conv2d
+
 
 def _folded_conv(conv, bn):
     scale = bn.gamma.asnumpy().astype(np.float64) / np.sqrt(bn.moving_variance.asnumpy().astype(np.float64) + bn.eps)
@@ -19,7 +21,7 @@ def _folded_conv(conv, bn):
     bias = bn.beta.asnumpy().astype(np.float64) - bn.moving_mean.asnumpy().astype(np.float64) * scale
     if conv.has_bias:
         bias = bias + conv.bias.asnumpy().astype(np.float64) * scale
-    new = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, pad_mode=conv.pad_mode,
+    new = Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, pad_mode=conv.pad_mode,
                     padding=conv.padding, dilation=conv.dilation, group=conv.group, has_bias=True,
                     weight_init=ms.Tensor(weight.astype(np.float32)), bias_init=ms.Tensor(bias.astype(np.float32)))
     return new

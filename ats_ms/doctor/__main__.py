@@ -64,7 +64,7 @@ def describe(result):
     if result.get("trained"):
         return (f"trains: init {result['init_s']} s; CE step {result['ce_step_ms']} ms, ATS step {result['ats_step_ms']} "
                 f"ms (resnet8, batch 16, 32x32; first steps with compilation {result['ce_first_step_s']} s / "
-                f"{result['ats_first_step_s']} s)")
+                f"{result['ats_first_step_s']} s)" + (f"; convolution: {result['conv']}" if result.get("conv") else ""))
     if result.get("initialised"):
         return f"initialises in {result['init_s']} s" + (
             f", but training failed: {short_error(result['target'], result['error'])}" if result.get("error") else "")

@@ -1,5 +1,6 @@
 """``python -m ats_ms.doctor.probe TARGET [--train]``: initialise one device target and, with ``--train``,
-run one graph-mode training step with cross-entropy and one with ATS on a small network.  Prints one JSON
+run one graph-mode training step with cross-entropy and one with ATS on a small network (on CPU with the
+convolution ``runtime.cpu_conv: auto`` picks, which builds it on first use).  Prints one JSON
 line.  The doctor runs it in a subprocess per target, so a target that crashes while initialising cannot
 take the doctor down with it."""
 import json
@@ -22,6 +23,9 @@ def probe(target, train, result):
     result.update(initialised=True, init_s=round(time.perf_counter() - start, 2))
     if not train:
         return
+    from ats_ms import cpu_conv  # pylint: disable=import-outside-toplevel
+    if target == "CPU":  # the convolution a run would get with runtime.cpu_conv: auto (built on first use)
+        result["conv"] = cpu_conv.select("auto", target).detail
     from mindspore import nn  # pylint: disable=import-outside-toplevel
     from ats_ms.distill import LossNet, TrainStep  # pylint: disable=import-outside-toplevel
     from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel

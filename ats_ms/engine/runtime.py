@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import mindspore as ms
 
+from ats_ms import cpu_conv
 from ats_ms.errors import ConfigError
 
 
@@ -11,6 +12,7 @@ from ats_ms.errors import ConfigError
 class Runtime:
     rank: int = 0
     group_size: int = 1
+    convolution: str = "MindSpore built-in"  # which CPU convolution the networks run (ats_ms.cpu_conv)
 
     @property
     def is_main(self):
@@ -35,9 +37,10 @@ def distributed_device_id(env=None):
     return None
 
 
-def setup_runtime(cfg_runtime):
+def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     """Apply ``runtime.*``; under ``runtime.distributed`` initialise communication and switch to
-    DATA_PARALLEL with gradient averaging."""
+    DATA_PARALLEL with gradient averaging.  Networks built afterwards run the convolution chosen by
+    ``runtime.cpu_conv`` (``cpu_conv_mode`` overrides it: export writes MindSpore's own)."""
     mode = ms.GRAPH_MODE if cfg_runtime.mode == "graph" else ms.PYNATIVE_MODE
     ms.set_context(mode=mode)
     try:
@@ -48,8 +51,9 @@ def setup_runtime(cfg_runtime):
     except (RuntimeError, ValueError) as exc:
         raise ConfigError(f"runtime.device_target '{cfg_runtime.device_target}' cannot be used here "
                           f"({str(exc).splitlines()[0]}). Use CPU, or install the MindSpore build for that device.") from None
+    convolution = cpu_conv.select(cpu_conv_mode or cfg_runtime.cpu_conv, cfg_runtime.device_target).detail
     if not cfg_runtime.distributed:
-        return Runtime()
+        return Runtime(convolution=convolution)
     from mindspore.communication import get_group_size, get_rank, init  # pylint: disable=import-outside-toplevel
     try:
         init()
@@ -60,7 +64,7 @@ def setup_runtime(cfg_runtime):
     size = get_group_size()
     ms.reset_auto_parallel_context()
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size)
-    return Runtime(rank=get_rank(), group_size=size)
+    return Runtime(rank=get_rank(), group_size=size, convolution=convolution)
 
 
 RECOMMENDED_AMP = {"CPU": "O0", "GPU": "O2", "Ascend": "O3"}

@@ -65,6 +65,8 @@ def setup_lines(t):
     ranks = f" (this is rank {t.runtime.rank})" if t.runtime.group_size > 1 else ""
     lines.append(f"  device    {r.device_target}, {r.mode} mode, AMP {amp_level(r)}, "
                  f"{t.runtime.group_size} device(s){ranks}, seed {cfg.experiment.seed}")
+    if r.device_target == "CPU":
+        lines.append(f"  conv      {t.runtime.convolution}")
     for m in students:
         lines.append(f"  run       {m.run_dir}" + (f" ({m.plan.kind})" if m.plan.kind != "new" else ""))
     return lines

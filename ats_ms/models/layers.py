@@ -7,6 +7,8 @@ in one place is what makes parameter counts, parameter names and converted PyTor
 from mindspore import nn, ops
 from mindspore.common.initializer import HeNormal, Normal, Zero
 
+from ats_ms.models.conv import Conv2d
+
 BN_MOMENTUM = 0.9  # MindSpore convention: moving = momentum * moving + (1 - momentum) * batch
 BN_EPS = 1e-5
 
@@ -18,12 +20,12 @@ def conv(in_ch, out_ch, kernel_size, stride=1, padding=None, groups=1, bias=Fals
     a stride-2 3x3 convolution on an even-sized input then pads nothing above/left and one row/column
     below/right, where symmetric padding pads one on every side (same output size, other values)."""
     if same:
-        return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, pad_mode="same", group=groups, has_bias=bias,
+        return Conv2d(in_ch, out_ch, kernel_size, stride=stride, pad_mode="same", group=groups, has_bias=bias,
                          weight_init=HeNormal(mode="fan_out", nonlinearity="relu"),
                          bias_init=Zero() if bias else None)
     if padding is None:
         padding = kernel_size // 2
-    return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride,
+    return Conv2d(in_ch, out_ch, kernel_size, stride=stride,
                      pad_mode="pad" if padding else "valid", padding=padding,
                      group=groups, has_bias=bias,
                      weight_init=HeNormal(mode="fan_out", nonlinearity="relu"),
