@@ -23,3 +23,15 @@ def test_set_before_mindspore_is_loaded():
     code = "import sys, ats_ms; print('mindspore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_mindspores_compile_cache_is_refused_before_anything_is_written(tmp_path):
+    """With MS_COMPILER_CACHE_ENABLE=1, MindSpore 2.10 loaded a TS run's graph for the ATS run after it (same
+    networks, other temperatures) and trained it as TS; a run refuses to start under it, naming the variable."""
+    env = dict(os.environ, GLOG_v="3", MS_COMPILER_CACHE_ENABLE="1", MS_COMPILER_CACHE_PATH=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-m", "ats_ms.train", "--config", "quickstart/digits_teacher",
+                           f"experiment.output_dir={tmp_path / 'runs'}"], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "MS_COMPILER_CACHE_ENABLE is set" in proc.stderr and "Unset MS_COMPILER_CACHE_ENABLE" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "runs").exists()

@@ -26,10 +26,12 @@ def test_tiny_imagenet_recipes_train_a_teacher_and_distil_from_it(tmp_path):
     root = tmp_path / "tiny-imagenet-200"
     tiny_imagenet_tree(str(root), size=64)
     common = [f"data.root={root}", f"experiment.output_dir={tmp_path / 'runs'}", "data.image_size=16", *SMALL]
-    teacher = train(_config("tiny_imagenet/ats_paper/teachers/resnet56.yaml", *common))
+    # ResNet-8 in place of the recipe's ResNet-56 / ResNet-20: the recipe's data path is the point
+    teacher = train(_config("tiny_imagenet/ats_paper/teachers/resnet56.yaml", "model.arch=resnet8", *common))
     assert teacher["steps"] == 12 // 4 and teacher["test_images"] == 6
     ckpt = tmp_path / "runs" / "teacher_resnet56" / "best.ckpt"
-    students = [_config(f"tiny_imagenet/ats_paper/resnet56_to_resnet20/{m}.yaml", *common, f"teacher.checkpoint={ckpt}")
+    students = [_config(f"tiny_imagenet/ats_paper/resnet56_to_resnet20/{m}.yaml", *common, "model.arch=resnet8",
+                        "teacher.arch=resnet8", f"teacher.checkpoint={ckpt}")
                 for m in ("ts", "ats")]
     summaries = train_group(students)  # TS and ATS as one shared-teacher group
     assert [s["method"] for s in summaries] == ["ts", "ats"] and all(s["steps"] == 3 for s in summaries)

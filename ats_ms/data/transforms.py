@@ -14,15 +14,14 @@ EVAL_CROP_FRACTION = 0.875
 
 
 def speech_ops(mean, std):
-    """Waveform (16,000 samples) -> 64-band log-mel spectrogram -> normalised 1 x 64 x 101 input."""
+    """64 x 101 log-mel spectrogram (``ats_ms.data.speech`` computes it) -> normalised 1 x 64 x 101 input."""
     import numpy as np  # pylint: disable=import-outside-toplevel
-    from ats_ms.data.speech import mel_ops  # pylint: disable=import-outside-toplevel
     m, s = float(mean[0]), float(std[0])
 
     def normalise(spectrogram):
         return ((spectrogram - m) / s)[None].astype(np.float32)
 
-    return mel_ops() + [normalise]
+    return [normalise]
 
 
 def imagenet_ops(size, mean, std, train, augment=True, hflip=True, decode=True):

@@ -37,10 +37,23 @@ def distributed_device_id(env=None):
     return None
 
 
+def refuse_compile_cache(env=None):
+    """MindSpore's compile cache keys a graph by the network's source files, not by the constants compiled
+    into it: with it on, an ATS run (tau_wrong 2) started after a TS run (tau_wrong 4) of the same networks
+    loaded the TS graph and trained as TS (measured with MindSpore 2.10: same accuracy to the last digit,
+    another without the cache).  Temperatures, weights and methods are such constants here, so it is refused."""
+    env = os.environ if env is None else env
+    if env.get("MS_COMPILER_CACHE_ENABLE", "").strip().lower() in ("1", "true", "on", "yes"):
+        raise ConfigError("MS_COMPILER_CACHE_ENABLE is set, and MindSpore's compile cache reuses a graph compiled for "
+                          "other settings of the same networks (an ATS run started after a TS run trained as TS). "
+                          "Unset MS_COMPILER_CACHE_ENABLE; each run compiles its own graphs in a few seconds.")
+
+
 def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     """Apply ``runtime.*``; under ``runtime.distributed`` initialise communication and switch to
     DATA_PARALLEL with gradient averaging.  Networks built afterwards run the convolution chosen by
     ``runtime.cpu_conv`` (``cpu_conv_mode`` overrides it: export writes MindSpore's own)."""
+    refuse_compile_cache()
     mode = ms.GRAPH_MODE if cfg_runtime.mode == "graph" else ms.PYNATIVE_MODE
     ms.set_context(mode=mode)
     try:
