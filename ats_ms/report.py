@@ -153,8 +153,12 @@ def run_label(cfg):
     arch = cfg["model"]["arch"]
     if d["method"] == "none":
         return f"{arch} (CE)"
-    taus = f"{d['tau_target']:g}/{d['tau_wrong']:g}" if d["method"] in ("ts", "kd", "ats") else ""
-    return f"{cfg['teacher']['arch']} -> {arch} {d['method'].upper()} {taus}".strip()
+    method, taus = d["method"].upper(), ""
+    if d["method"] in ("ts", "kd", "ats"):
+        taus = f"{d['tau_target']:g}/{d['tau_wrong']:g}"
+        if d["method"] == "ats" and d["tau_target"] == d["tau_wrong"]:  # equal temperatures: plain TS
+            method, taus = "TS", f"{d['tau_target']:g}"
+    return f"{cfg['teacher']['arch']} -> {arch} {method} {taus}".strip()
 
 
 def read_curves(run_folder):

@@ -8,7 +8,7 @@ import pytest
 
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
-from ats_ms.report import curve_settings, main as report_main, plot_curves, read_curves
+from ats_ms.report import curve_settings, main as report_main, plot_curves, read_curves, run_label
 from train_helpers import tiny_overrides
 
 SMALL = ["data.train_samples=128", "logging.log_interval=1"]
@@ -72,3 +72,14 @@ def test_curves_draw_one_line_per_setting(runs, tmp_path):
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert report_main([runs, "--curves", str(tmp_path / "r.png")]) == 0
     assert os.path.getsize(tmp_path / "r.png") > 10_000
+
+
+def test_equal_temperatures_are_labelled_ts():
+    """ATS with tau_target = tau_wrong is plain temperature scaling: the curves say TS, so a TS/ATS pair of one
+    sweep reads as such."""
+    def cfg(method, tau_target, tau_wrong):
+        return {"model": {"arch": "resnet8"}, "teacher": {"arch": "resnet56_a"},
+                "distill": {"method": method, "tau_target": tau_target, "tau_wrong": tau_wrong}}
+    assert run_label(cfg("ats", 4.0, 4.0)) == "resnet56_a -> resnet8 TS 4"
+    assert run_label(cfg("ats", 4.0, 2.0)) == "resnet56_a -> resnet8 ATS 4/2"
+    assert run_label(cfg("none", 4.0, 4.0)) == "resnet8 (CE)"
