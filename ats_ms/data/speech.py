@@ -23,6 +23,7 @@ Layout: ``ROOT/<word>/<speaker>_nohash_<n>.wav`` (16 kHz, 16-bit mono, about 1 s
 import os
 import wave
 import zlib
+from functools import lru_cache
 
 import numpy as np
 import mindspore as ms
@@ -144,18 +145,15 @@ class _Clips:
         return log_mel(fixed_length(read_wav(path), start)), self.labels[index]
 
 
-_FILTER_BANK = []  # (n_mels, n_fft // 2 + 1), MindSpore's own, read once
-
-
+@lru_cache(maxsize=1)
 def mel_filter_bank():
-    """MindSpore's ``MelScale`` filter bank as a matrix: the op applied to the identity spectrogram."""
-    if not _FILTER_BANK:
-        import mindspore.dataset.audio as A  # pylint: disable=import-outside-toplevel
-        n_stft = MEL["n_fft"] // 2 + 1
-        scale = A.MelScale(n_mels=MEL["n_mels"], sample_rate=MEL["sample_rate"], f_min=MEL["f_min"], f_max=MEL["f_max"],
-                           n_stft=n_stft)
-        _FILTER_BANK.append(np.asarray(scale(np.eye(n_stft, dtype=np.float32)), np.float32))
-    return _FILTER_BANK[0]
+    """MindSpore's ``MelScale`` filter bank as a (n_mels, n_fft // 2 + 1) matrix: the op applied to the identity
+    spectrogram, computed once per process."""
+    import mindspore.dataset.audio as A  # pylint: disable=import-outside-toplevel
+    n_stft = MEL["n_fft"] // 2 + 1
+    scale = A.MelScale(n_mels=MEL["n_mels"], sample_rate=MEL["sample_rate"], f_min=MEL["f_min"], f_max=MEL["f_max"],
+                       n_stft=n_stft)
+    return np.asarray(scale(np.eye(n_stft, dtype=np.float32)), np.float32)
 
 
 def power_spectrogram(samples):
