@@ -28,6 +28,7 @@ from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config, refuse_one_state_for_many
 from ats_ms.config.loader import check_run_name, read_yaml_file
 from ats_ms.engine import run_dir as rd
+from ats_ms.engine import run_plan
 from ats_ms.errors import ConfigError, Interrupted
 
 
@@ -95,7 +96,7 @@ def run_chain(path, extra=(), train_fn=None):
             print(f"stage 0: using {ready} ({cfg.model.arch})")
             continue
         run_dir = os.path.join(cfg.experiment.output_dir, cfg.experiment.name)
-        if rd.finished_summary(run_dir, cfg) is not None:
+        if run_plan.finished_summary(run_dir, cfg) is not None:
             print(f"stage {i} ({cfg.model.arch}) already finished: {run_dir}")
             continue
         print(f"stage {i}: {cfg.model.arch}" + (f" from {cfg.teacher.arch}" if i else ""), flush=True)

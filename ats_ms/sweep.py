@@ -90,8 +90,8 @@ def _is_peer(cfg):
 
 
 def _point_state(cfg):
-    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
-    return rd.describe_status(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), cfg, peer=_is_peer(cfg))
+    from ats_ms.engine import run_plan  # pylint: disable=import-outside-toplevel
+    return run_plan.describe_status(os.path.join(cfg.experiment.output_dir, cfg.experiment.name), cfg, peer=_is_peer(cfg))
 
 
 def _steps_done(cfg):
@@ -176,8 +176,8 @@ def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, share
 
 
 def _holder(cfg):
-    from ats_ms.engine import run_dir as rd  # pylint: disable=import-outside-toplevel
-    return rd.holder(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
+    from ats_ms.engine import run_lock  # pylint: disable=import-outside-toplevel
+    return run_lock.holder(os.path.join(cfg.experiment.output_dir, cfg.experiment.name))
 
 
 def _wait_for_others(results, poll_seconds):

@@ -14,6 +14,7 @@ import numpy as np
 
 from ats_ms.config import to_dict
 from ats_ms.engine import run_dir as rd
+from ats_ms.engine import run_plan
 from ats_ms.engine.schedule import create_scheduler
 from ats_ms.errors import RunFolderError
 
@@ -22,7 +23,7 @@ def check_resume(cfg, meta, state_path, run_dir, teacher_sha256, steps, base_lr,
     """Raise ``RunFolderError`` if ``cfg`` changes what the state means; else return notes to log."""
     saved = json.loads(meta["config_json"]) if meta.get("config_json") else rd.read_saved_config(
         os.path.dirname(os.path.abspath(state_path)))
-    diff = rd.config_differences(saved, to_dict(cfg))
+    diff = run_plan.config_differences(saved, to_dict(cfg))
     blocking = list(diff.blocking)
     if teacher_sha256 and meta.get("teacher_sha256") and meta["teacher_sha256"] != teacher_sha256:
         blocking.append(f"teacher.checkpoint: the file's content differs from the teacher the state was "

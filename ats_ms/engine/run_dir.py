@@ -14,14 +14,12 @@
         summary.json       written when the run finishes
         .lock              held (flock) by the one process writing the folder
 
-Every other module asks this one for file names and for the run's status, so the rules below live in
-one place:
+Every other module asks this one for file names and writes through it, so the rules below live in one
+place (who may write a folder: ``run_lock``; whether a config starts, resumes or finds finished the run in
+it: ``run_plan``):
 
-- one writer: an exclusive ``flock`` on ``.lock`` for the whole run; the OS drops it when the process
-  dies, so a killed run never leaves a stale lock;
 - the training state is the source of truth: on resume, metrics after its step are dropped and
   best/last checkpoints that disagree with it are rewritten from it (``repair``);
-- a state is resumed only with a config that means the same experiment (``config_differences``);
 - every write goes to a temporary file that is renamed into place; a failed write removes it and
   raises ``RunFolderError`` naming the path and what was kept.
 """
@@ -30,22 +28,12 @@ import errno
 import hashlib
 import json
 import os
-import socket
 import sys
-import time
-from dataclasses import dataclass, field
-from typing import List, Optional
 
 import yaml
 
 from ats_ms.config import to_dict
-from ats_ms.config.schema import Config
-from ats_ms.errors import FolderBusy, RunFolderError
-
-try:  # POSIX; MindSpore's training platforms are Linux
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
+from ats_ms.errors import RunFolderError
 
 CONFIG = "config.yaml"
 ENV = "env.json"
@@ -60,22 +48,6 @@ LOCK = ".lock"
 TEMP_MARK = ".tmp-"
 LOGS = "logs"               # per-rank logs of run_train.sh / msrun, created before the workers start
 TENSORBOARD = "tensorboard"
-
-# Keys a saved training state depends on: resuming with one of them changed would continue another
-# experiment under the old name, so it is refused and every difference is named.  ``teacher.checkpoint``
-# is compared by content (its SHA-256), ``schedule.epochs`` by the rule in ``epochs_change``; every other
-# key (logging, evaluation interval, device, paths of data, workers, ...) may change and is logged.
-STATE_KEYS = (
-    "experiment.seed",
-    "data.name", "data.image_size", "data.mean", "data.std", "data.augment", "data.hflip", "data.crop_padding",
-    "data.batch_size", "data.train_samples", "data.test_samples", "data.speech_task", "data.speech_split",
-    "model.arch", "model.pretrained", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
-    "teacher.arch", "teacher.padding", "teacher.conv_bias", "teacher.mean", "teacher.std",
-    "distill.*", "optim.*", "schedule.*",
-)
-NOT_STATE_KEYS = ("distill.cache_teacher_logits", "schedule.epochs")
-IDENTITY_KEYS = ("experiment.name", "experiment.output_dir", "checkpoint.resume", "teacher.checkpoint")
-
 
 def path(run_dir, name):
     return os.path.join(run_dir, name)
@@ -184,91 +156,6 @@ def write_run_files(run_dir, cfg, class_names, extra_env):
     write_json(path(run_dir, CLASSES), {str(i): n for i, n in enumerate(class_names)})
 
 
-# -- one writer ------------------------------------------------------------------------------------------
-
-def _holder_text(info):
-    if not info:
-        return "another process"
-    return (f"process {info.get('pid')} on host {info.get('host')} (started {info.get('started')}: "
-            f"{info.get('command')})")
-
-
-def _read_holder(fd):
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return json.loads(os.read(fd, 65536).decode("utf-8") or "{}")
-    except (OSError, ValueError):
-        return {}
-
-
-def _busy_error(run_dir, info):
-    return FolderBusy(f"Run folder '{run_dir}' is in use by {_holder_text(info)}. Two processes writing one "
-                      "run folder would mix their configs, metrics and checkpoints, so this one stops. Wait for "
-                      "that process to finish (or stop it), or choose another experiment.name. The lock is "
-                      "released automatically when the holding process ends, even if it is killed.",
-                      f"process {info.get('pid')}" if info.get("pid") else "another process")
-
-
-class RunLock:
-    """Exclusive, non-blocking ``flock`` on ``<run_dir>/.lock`` for the life of a run."""
-
-    def __init__(self, run_dir):
-        self.run_dir = run_dir
-        self.fd = None
-
-    def acquire(self):
-        if fcntl is None:  # pragma: no cover
-            return self
-        with guarded_write(path(self.run_dir, LOCK), "no file of the run was written"):
-            os.makedirs(self.run_dir, exist_ok=True)
-            fd = os.open(path(self.run_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            info = _read_holder(fd)
-            os.close(fd)
-            raise _busy_error(self.run_dir, info) from None
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "command": " ".join(sys.argv)}
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(info).encode("utf-8"))
-        self.fd = fd
-        return self
-
-    def release(self):
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-
-def holder(run_dir):
-    """Who holds the folder's lock ('process N'), or None when nobody does."""
-    try:
-        check_not_busy(run_dir)
-    except FolderBusy as exc:
-        return exc.holder
-    return None
-
-
-def check_not_busy(run_dir):
-    """Fail fast, before any work, when another process holds the folder (a shared-lock probe)."""
-    lock_path = path(run_dir, LOCK)
-    if fcntl is None or not os.path.exists(lock_path):
-        return
-    try:
-        fd = os.open(lock_path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    except OSError:
-        raise _busy_error(run_dir, _read_holder(fd)) from None
-    finally:
-        os.close(fd)
-
-
 # -- reading what is there --------------------------------------------------------------------------------
 
 def read_summary(run_dir):
@@ -309,195 +196,6 @@ def run_files(run_dir):
 def holds_run(run_dir):
     names = set(run_files(run_dir))
     return bool(names & {CONFIG, STATE, SUMMARY})
-
-
-# -- comparing configs ------------------------------------------------------------------------------------
-
-def _flat(cfg_dict):
-    defaults = to_dict(Config())
-    flat = {}
-    for section, keys in defaults.items():
-        given = (cfg_dict or {}).get(section) or {}
-        for key, default in keys.items():
-            flat[f"{section}.{key}"] = given.get(key, default) if isinstance(given, dict) else default
-    return flat
-
-
-def _is_state_key(key):
-    if key in NOT_STATE_KEYS:
-        return False
-    section = key.split(".")[0]
-    return key in STATE_KEYS or f"{section}.*" in STATE_KEYS
-
-
-def _same(a, b):
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return float(a) == float(b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-@dataclass
-class Differences:
-    blocking: List[str] = field(default_factory=list)   # "key: old -> new"
-    harmless: List[str] = field(default_factory=list)
-    epochs: Optional[tuple] = None                       # (saved, requested) when they differ
-
-    def describe_blocking(self):
-        return "; ".join(self.blocking)
-
-
-def config_differences(saved, requested):
-    """Compare two resolved configs (dicts).  ``teacher.checkpoint`` is left to the caller (by content)."""
-    old, new = _flat(saved), _flat(requested)
-    diff = Differences()
-    for key in new:
-        if _same(old[key], new[key]) or key in IDENTITY_KEYS:
-            continue
-        text = f"{key}: {old[key]!r} -> {new[key]!r}"
-        if key == "schedule.epochs":
-            diff.epochs = (old[key], new[key])
-        elif _is_state_key(key):
-            diff.blocking.append(text)
-        else:
-            diff.harmless.append(text)
-    return diff
-
-
-def state_config_json(cfg):
-    """The resolved config stored inside every training state, so a state file is self-describing."""
-    return json.dumps(to_dict(cfg), sort_keys=True)
-
-
-# -- what to do with a folder -------------------------------------------------------------------------------
-
-@dataclass
-class RunPlan:
-    kind: str                            # "new" | "resume" | "complete"
-    run_dir: str
-    state_path: Optional[str] = None
-    forked_from: Optional[str] = None
-    summary: Optional[dict] = None
-    restart: bool = False                # a folder whose first attempt died before saving any state
-    notes: List[str] = field(default_factory=list)
-
-
-def _describe_existing(run_dir):
-    summary, _ = read_summary(run_dir)
-    if summary:
-        return (f"a finished run (best top-1 {summary['best_top1']:.2f}, last "
-                f"{summary.get('last_top1') if summary.get('last_top1') is None else round(summary['last_top1'], 2)}, "
-                f"{summary['epochs']} epochs)")
-    return "a run" + (" with a saved training state" if os.path.exists(path(run_dir, STATE)) else "")
-
-
-def plan_run(run_dir, cfg, check_lock=True, peer=False):
-    """Decide, without writing anything, whether ``cfg`` starts, resumes or finds complete the run in
-    ``run_dir``.  Raises ``RunFolderError`` for every case that would mix two runs.
-
-    ``peer``: a data-parallel rank other than 0.  Rank 0 alone checks and writes the folder; a peer only
-    needs to know whether to resume, and must not mistake rank 0's fresh files for another run."""
-    if peer:
-        return _peer_plan(run_dir, cfg)
-    if check_lock:
-        check_not_busy(run_dir)
-    mode = cfg.checkpoint.resume
-    requested = to_dict(cfg)
-    files = run_files(run_dir)
-    if mode == "none":
-        if holds_run(run_dir):
-            raise RunFolderError(f"Run folder '{run_dir}' already holds {_describe_existing(run_dir)}. Continue it with "
-                                 "--resume (checkpoint.resume=auto), or choose another experiment.name / "
-                                 "experiment.output_dir. Nothing was changed.")
-        if files:
-            raise RunFolderError(f"'{run_dir}' exists and holds files that are not an ats_ms run ({', '.join(files[:3])}"
-                                 f"{', ...' if len(files) > 3 else ''}). Choose another experiment.name or "
-                                 "experiment.output_dir; ats_ms does not write into other folders.")
-        return RunPlan("new", run_dir)
-    own_state = path(run_dir, STATE)
-    if mode != "auto" and os.path.realpath(os.path.dirname(os.path.abspath(mode))) != os.path.realpath(run_dir):
-        if files:
-            raise RunFolderError(f"checkpoint.resume points at '{mode}', a state of another run folder, but the target "
-                                 f"'{run_dir}' is not empty. A state is resumed only into its own run folder, or "
-                                 "into a new, empty one (a fork). Set experiment.name to a new name to fork it, or "
-                                 "use --resume to continue the run in its own folder.")
-        return RunPlan("resume", run_dir, state_path=mode, forked_from=os.path.abspath(mode))
-    state_path = own_state if mode == "auto" else mode
-    summary, problem = read_summary(run_dir)
-    saved = read_saved_config(run_dir)
-    notes = [f"ignoring {problem}; the run is treated as unfinished"] if problem else []
-    if summary is not None and saved is not None:
-        diff = config_differences(saved, requested)
-        if diff.blocking:
-            raise RunFolderError(f"Run folder '{run_dir}' holds a finished run trained with another config: "
-                                 f"{diff.describe_blocking()}. Its results are kept as they are; use another "
-                                 "experiment.name for the new setting.")
-        if diff.epochs is None or diff.epochs[1] == summary["epochs"]:
-            return RunPlan("complete", run_dir, summary=summary, notes=notes)
-        if diff.epochs[1] < summary["epochs"]:
-            raise RunFolderError(f"Run folder '{run_dir}' holds a run finished at {summary['epochs']} epochs; "
-                                 f"schedule.epochs={diff.epochs[1]} would mean training backwards. Its results are "
-                                 "kept; use another experiment.name.")
-        notes.append(f"the run finished {summary['epochs']} epochs; continuing to {diff.epochs[1]} as the config asks")
-    if os.path.exists(state_path):
-        return RunPlan("resume", run_dir, state_path=state_path, notes=notes)
-    if summary is not None:
-        raise RunFolderError(f"Run folder '{run_dir}' holds a finished run but its training state "
-                             f"'{state_path}' is missing, so it cannot be continued. Its results are kept; use "
-                             "another experiment.name.")
-    if files and saved is None:
-        raise RunFolderError(f"'{run_dir}' exists and holds files that are not an ats_ms run ({', '.join(files[:3])}). "
-                             "Choose another experiment.name or experiment.output_dir.")
-    if saved is not None:
-        diff = config_differences(saved, requested)
-        notes.append("the folder's earlier attempt ended before its first saved state; starting it over"
-                     + (f" (config changes: {diff.describe_blocking()})" if diff.blocking else ""))
-        return RunPlan("new", run_dir, restart=True, notes=notes)
-    return RunPlan("new", run_dir, notes=notes)
-
-
-def _peer_plan(run_dir, cfg):
-    mode = cfg.checkpoint.resume
-    if mode == "none":
-        return RunPlan("new", run_dir)
-    summary = finished_summary(run_dir, cfg)
-    if summary is not None:
-        return RunPlan("complete", run_dir, summary=summary)
-    state_path = path(run_dir, STATE) if mode == "auto" else mode
-    if os.path.exists(state_path):
-        forked = None if os.path.realpath(os.path.dirname(os.path.abspath(state_path))) == os.path.realpath(run_dir) \
-            else os.path.abspath(state_path)
-        return RunPlan("resume", run_dir, state_path=state_path, forked_from=forked)
-    return RunPlan("new", run_dir)
-
-
-def finished_summary(run_dir, cfg):
-    """The summary of ``run_dir`` if it holds a run finished with exactly this experiment, else None
-    (used by sweep and chain to skip work)."""
-    summary, _ = read_summary(run_dir)
-    saved = read_saved_config(run_dir)
-    if summary is None or saved is None:
-        return None
-    diff = config_differences(saved, to_dict(cfg))
-    if diff.blocking or (diff.epochs is not None and diff.epochs[1] != summary["epochs"]):
-        return None
-    return summary
-
-
-def describe_status(run_dir, cfg, peer=False):
-    """One word for listings (sweep --dry-run): finished, resume, new, busy, conflict.  A data-parallel peer
-    (rank > 0) ignores the lock, which rank 0 holds while it writes."""
-    try:
-        if not peer:
-            check_not_busy(run_dir)
-    except RunFolderError:
-        return "busy"
-    if finished_summary(run_dir, cfg) is not None:
-        return "finished"
-    if os.path.exists(path(run_dir, STATE)):
-        return "resume"
-    return "conflict" if holds_run(run_dir) and read_summary(run_dir)[0] else "new"
 
 
 # -- bringing derived files in line with the state -----------------------------------------------------------

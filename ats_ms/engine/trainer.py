@@ -27,6 +27,7 @@ from ats_ms.distill.methods import build_loss_net
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.engine import member_io
 from ats_ms.engine import run_dir as rd
+from ats_ms.engine import run_lock, run_plan
 from ats_ms.engine.callbacks import EpochEnd, ProgressLogger
 from ats_ms.engine.evaluate import Evaluator, evaluate
 from ats_ms.engine.optim import create_optimizer
@@ -74,7 +75,7 @@ def train_group(cfgs, label_of=None):
                       label=(label_of(c) if label_of else c.experiment.name)) for i, c in enumerate(cfgs)]
     log = RunLog()
     for m in members:
-        m.plan = rd.plan_run(m.run_dir, m.cfg, peer=not runtime.is_main)
+        m.plan = run_plan.plan_run(m.run_dir, m.cfg, peer=not runtime.is_main)
     for m in members:
         if m.plan.kind == "complete":
             m.summary = m.plan.summary
@@ -213,9 +214,9 @@ class _GroupTrainer:
         main = self.runtime.is_main
         for m in self.members:
             if main:
-                m.lock = rd.RunLock(m.run_dir).acquire()
+                m.lock = run_lock.RunLock(m.run_dir).acquire()
                 self.locked.append(m)
-                again = rd.plan_run(m.run_dir, m.cfg, check_lock=False)
+                again = run_plan.plan_run(m.run_dir, m.cfg, check_lock=False)
                 if again.kind != m.plan.kind or again.state_path != m.plan.state_path:
                     raise RunFolderError(f"Run folder '{m.run_dir}' changed while this run was starting "
                                          f"({m.plan.kind} -> {again.kind}); start the command again.")
@@ -320,7 +321,7 @@ class _GroupTrainer:
 
     # -- per student ---------------------------------------------------------------------------------------
     def state_meta(self, m, record=None):
-        extra = {"seed": m.cfg.experiment.seed, "config_json": rd.state_config_json(m.cfg)}
+        extra = {"seed": m.cfg.experiment.seed, "config_json": run_plan.state_config_json(m.cfg)}
         if self.teacher_sha256:
             extra["teacher_sha256"] = self.teacher_sha256
         if record is not None:
