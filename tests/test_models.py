@@ -25,7 +25,9 @@ def test_parameter_count_matches_reference(name):
 
 def test_every_listed_model_builds():
     for name in list_models():
-        if name == "resnet1202_a":  # 4 s to build; counted against its published size in test_published_teachers
+        # resnet1202_a (4 s to build) is counted against its published size in test_published_teachers, and
+        # the networks of PUBLISHED_PARAMS are built by test_parameter_count_matches_reference
+        if name == "resnet1202_a" or name in PUBLISHED_PARAMS:
             continue
         net = create_model(name, 10)
         assert count_params(net) > 0, name
