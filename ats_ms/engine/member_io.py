@@ -13,6 +13,7 @@ import shutil
 
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.engine import run_dir as rd
+from ats_ms.errors import RunFolderError
 
 
 def save_state(member, group, train_step, base_meta, extra_meta):
@@ -90,3 +91,43 @@ def copy_fork_history(member, log):
         s.best_top1, s.best_epoch, s.best_step = -1.0, 0, 0
         log.info("the origin's best.ckpt is not the forked state's best: best accuracy is tracked afresh",
                  to=[member.index])
+
+
+def last_train_top1(run_dir):
+    """The training top-1 of the last epoch that recorded one (for the summary), or None."""
+    file_path = rd.path(run_dir, rd.METRICS)
+    value = None
+    if os.path.exists(file_path):
+        with open(file_path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line torn by a crash
+                if "train_top1" in record:
+                    value = record["train_top1"]
+    return value
+
+
+def check_copy_target(member):
+    """Before training: ``checkpoint.copy_last_to`` may only replace a file this run wrote."""
+    target = member.cfg.checkpoint.copy_last_to
+    if not target or not os.path.exists(target):
+        return
+    try:
+        owner = ckpt.read_meta(target, "checkpoint.copy_last_to file")[0].get("run_dir")
+    except Exception:  # pylint: disable=broad-except  (a foreign file of any kind is refused below)
+        owner = None
+    if owner != os.path.abspath(member.run_dir):
+        raise RunFolderError(f"checkpoint.copy_last_to is '{target}', which already exists and was not written "
+                             f"by this run ('{member.run_dir}'). ats_ms never overwrites a file it did not write: "
+                             "move that file away or choose another name.")
+
+
+def copy_last(member, base_meta, epoch, step):
+    """``checkpoint.copy_last_to``: the final weights also at a path of the user's choosing (the demo's
+    ``<ckpt_dir>/<ckpt_name>``), marked with the run folder that wrote it.  Returns that path."""
+    target = member.cfg.checkpoint.copy_last_to
+    ckpt.save_weights(member.student, target, dict(base_meta, epoch=epoch, step=step,
+                                                   run_dir=os.path.abspath(member.run_dir)))
+    return target

@@ -182,7 +182,7 @@ class _GroupTrainer:
     # -- resume (nothing written) -----------------------------------------------------------------------
     def _load_states(self):
         for m in self.members:
-            self._check_copy_target(m)
+            member_io.check_copy_target(m)
             check_available(m.cfg.logging)
         resuming = [m for m in self.members if m.plan.kind == "resume"]
         if not resuming:
@@ -413,40 +413,20 @@ class _GroupTrainer:
         }
         if len(self.members) > 1:
             summary["shared_teacher_group"] = [x.run_dir for x in self.members]
-        train_epochs = _last_train_top1(m.run_dir) if self.runtime.is_main else None
+        train_epochs = member_io.last_train_top1(m.run_dir) if self.runtime.is_main else None
         if train_epochs is not None:
             summary["last_train_top1"] = train_epochs
         if self.runtime.is_main:
             rd.write_json(rd.path(m.run_dir, rd.SUMMARY), summary)
             if m.cfg.checkpoint.copy_last_to:
-                self._copy_last(m)
+                target = member_io.copy_last(m, self.base_meta(m), self.group.epochs_done, self.group.global_step)
+                self.log.info(f"final weights also written to {target}", to=[m.index])
         m.summary = summary
         self.log.info(f"rank {self.runtime.rank}: student parameter checksum {summary['student_checksum']} "
                       f"(trainable only {ckpt.weights_checksum(m.student, trainable_only=True)})", to=[m.index])
         self.log.info(f"done: best top1 {s.best_top1:.2f} (epoch {s.best_epoch}), last top1 "
                       f"{summary['last_top1']:.2f}; {m.run_dir}" if summary["last_top1"] is not None
                       else f"done; {m.run_dir}", to=[m.index])
-
-    def _copy_last(self, m):
-        """``checkpoint.copy_last_to``: the final weights also at a path of the user's choosing (the demo's
-        ``<ckpt_dir>/<ckpt_name>``); checked before training by ``_check_copy_target``."""
-        target = m.cfg.checkpoint.copy_last_to
-        ckpt.save_weights(m.student, target, dict(self.base_meta(m), epoch=self.group.epochs_done,
-                                                  step=self.group.global_step, run_dir=os.path.abspath(m.run_dir)))
-        self.log.info(f"final weights also written to {target}", to=[m.index])
-
-    def _check_copy_target(self, m):
-        target = m.cfg.checkpoint.copy_last_to
-        if not target or not os.path.exists(target):
-            return
-        try:
-            owner = ckpt.read_meta(target, "checkpoint.copy_last_to file")[0].get("run_dir")
-        except Exception:  # pylint: disable=broad-except
-            owner = None
-        if owner != os.path.abspath(m.run_dir):
-            raise RunFolderError(f"checkpoint.copy_last_to is '{target}', which already exists and was not written "
-                                 f"by this run ('{m.run_dir}'). ats_ms never overwrites a file it did not write: "
-                                 "move that file away or choose another name.")
 
     def _interrupt_message(self):
         """(message, command that continues the run or None)."""
@@ -468,18 +448,3 @@ class _GroupTrainer:
 def _drop_per_class(result):
     result.pop("per_class")
     result.pop("per_class_count")
-
-
-def _last_train_top1(run_dir):
-    file_path = rd.path(run_dir, rd.METRICS)
-    value = None
-    if os.path.exists(file_path):
-        with open(file_path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if "train_top1" in record:
-                    value = record["train_top1"]
-    return value
