@@ -167,21 +167,16 @@ def read_curves(run_folder):
     because a KD run's total adds its weighted soft-label term, which would put KD curves above CE-only ones
     for a reason that says nothing about fit; runs that logged no ``ce`` term fall back to their total."""
     curves = {"test": {}, "train_top1": {}, "train_ce": {}}
-    with open(rd.path(run_folder, rd.METRICS), encoding="utf-8") as f:
-        for line in f:
-            try:
-                r = json.loads(line)
-            except ValueError:
-                continue
-            if r.get("type") not in ("eval", "train") or "epoch" not in r:
-                continue
-            epoch = int(r["epoch"])
-            if "top1" in r:
-                curves["test"][epoch] = r["top1"]
-            if "train_top1" in r:
-                curves["train_top1"][epoch] = r["train_top1"]
-            if "train_ce" in r or "train_loss" in r:
-                curves["train_ce"][epoch] = r.get("train_ce", r.get("train_loss"))
+    for r in rd.read_metrics(run_folder):
+        if r.get("type") not in ("eval", "train") or "epoch" not in r:
+            continue
+        epoch = int(r["epoch"])
+        if "top1" in r:
+            curves["test"][epoch] = r["top1"]
+        if "train_top1" in r:
+            curves["train_top1"][epoch] = r["train_top1"]
+        if "train_ce" in r or "train_loss" in r:
+            curves["train_ce"][epoch] = r.get("train_ce", r.get("train_loss"))
     return curves
 
 

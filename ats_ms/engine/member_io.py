@@ -95,18 +95,8 @@ def copy_fork_history(member, log):
 
 def last_train_top1(run_dir):
     """The training top-1 of the last epoch that recorded one (for the summary), or None."""
-    file_path = rd.path(run_dir, rd.METRICS)
-    value = None
-    if os.path.exists(file_path):
-        with open(file_path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue  # a line torn by a crash
-                if "train_top1" in record:
-                    value = record["train_top1"]
-    return value
+    values = [r["train_top1"] for r in rd.read_metrics(run_dir) if "train_top1" in r]
+    return values[-1] if values else None
 
 
 def check_copy_target(member):

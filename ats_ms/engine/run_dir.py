@@ -200,22 +200,26 @@ def holds_run(run_dir):
 
 # -- bringing derived files in line with the state -----------------------------------------------------------
 
-def trim_metrics(run_dir, step):
-    """Keep the teacher's evaluation and every epoch record up to ``step``; drop the rest (records of epochs
-    that the resumed run will train again).  Returns the kept epoch records."""
+def read_metrics(run_dir):
+    """The records of ``metrics.jsonl`` in order ([] without the file); a line torn by a crash is skipped."""
     file_path = path(run_dir, METRICS)
     if not os.path.exists(file_path):
         return []
-    kept_lines, records = [], []
+    records = []
     with open(file_path, encoding="utf-8") as f:
         for line in f:
             try:
-                record = json.loads(line)
+                records.append(json.loads(line))
             except ValueError:
-                continue  # a line torn by a crash
-            if record.get("type") == "teacher_eval" or int(record.get("step", 0)) <= step:
-                kept_lines.append(json.dumps(record))
-                if record.get("type") != "teacher_eval":
-                    records.append(record)
-    write_text_atomic(file_path, "".join(line + "\n" for line in kept_lines))
+                continue
     return records
+
+
+def trim_metrics(run_dir, step):
+    """Keep the teacher's evaluation and every epoch record up to ``step``; drop the rest (records of epochs
+    that the resumed run will train again).  Returns the kept epoch records."""
+    if not os.path.exists(path(run_dir, METRICS)):
+        return []
+    kept = [r for r in read_metrics(run_dir) if r.get("type") == "teacher_eval" or int(r.get("step", 0)) <= step]
+    write_text_atomic(path(run_dir, METRICS), "".join(json.dumps(r) + "\n" for r in kept))
+    return [r for r in kept if r.get("type") != "teacher_eval"]
