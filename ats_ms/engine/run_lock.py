@@ -16,6 +16,7 @@ try:  # POSIX; MindSpore's training platforms are Linux
 except ImportError:  # pragma: no cover
     fcntl = None
 
+
 def _holder_text(info):
     if not info:
         return "another process"

@@ -14,7 +14,8 @@ from ats_ms.errors import RunFolderError
 
 # Keys a saved training state depends on: resuming with one of them changed would continue another
 # experiment under the old name, so it is refused and every difference is named.  ``teacher.checkpoint``
-# is compared by content (its SHA-256), ``schedule.epochs`` by the rule in ``epochs_change``; every other
+# is compared by content (its SHA-256), ``schedule.epochs`` by ``plan_run`` (a finished run) and
+# ``resume_check.check_resume`` (a state: the steps already trained keep their learning rates); every other
 # key (logging, evaluation interval, device, paths of data, workers, ...) may change and is logged.
 STATE_KEYS = (
     "experiment.seed",
