@@ -174,6 +174,10 @@ def _check_rules(cfg):
         if (getattr(cfg, section).mean is None) != (getattr(cfg, section).std is None):
             raise ConfigError(f"{section}.mean and {section}.std go together: set both (the network's training "
                               "normalisation) or neither (what its checkpoint records).")
+    if cfg.data.train_samples and (cfg.data.subset_per_class or cfg.data.val_per_class):
+        raise ConfigError("data.train_samples (the first N images) and data.subset_per_class / data.val_per_class "
+                          "(a class-balanced subset and its validation split) choose the training images in two "
+                          "ways; set one of them.")
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
     d = cfg.distill

@@ -39,6 +39,11 @@ class DataConfig:
     num_parallel_workers: int = 2
     train_samples: Optional[int] = None  # use only the first N training images (quick experiments)
     test_samples: Optional[int] = None
+    # A fixed class-balanced training subset: the first N images of each class in file order (ats_ms.data.subset);
+    # of those, the last val_per_class of each class are held out as the validation split, evaluated beside the
+    # test split at every evaluation (val_top1), so that settings can be chosen without looking at the test set.
+    subset_per_class: Optional[int] = None
+    val_per_class: int = 0
     # Open every image file once before training, so an unreadable one is named before anything runs; null
     # (default) = yes for splits of up to 100,000 files, no for larger ones (ImageNet), where an unreadable file
     # stops the run when it is reached, named, and the run resumes once it is fixed.
@@ -186,11 +191,11 @@ CHOICES = {
     "teacher.padding": ("auto", "symmetric", "same"),
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
-            "data.train_samples", "data.test_samples", "model.num_classes", "distill.tau_target",
+            "data.train_samples", "data.test_samples", "data.subset_per_class", "model.num_classes", "distill.tau_target",
             "distill.tau_wrong", "distill.tau_student", "distill.isats_tau_min", "distill.isats_candidates",
             "distill.dkd_temperature", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
             "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
-NON_NEGATIVE = ("distill.label_smoothing", "distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
+NON_NEGATIVE = ("data.val_per_class", "distill.label_smoothing", "distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
                 "distill.dkd_warmup_epochs", "optim.momentum", "optim.weight_decay",
                 "schedule.warmup_epochs", "schedule.min_lr", "schedule.warmup_start_lr", "runtime.device_id", "data.crop_padding",
                 "schedule.power")

@@ -67,6 +67,13 @@ def _check_binary_files(path, name, split):
     return files
 
 
+def _binary_labels(files, name):
+    """Every record's label, read from the label bytes alone."""
+    rec = C.BINARY_RECORD_BYTES[name]
+    offset = 0 if name == "cifar10" else 1
+    return np.concatenate([np.memmap(f, dtype=np.uint8, mode="r").reshape(-1, rec)[:, offset] for f in files])
+
+
 def _check_binary_labels(files, name, limit):
     """Read only the label bytes of the records that will be used."""
     rec = C.BINARY_RECORD_BYTES[name]
@@ -199,6 +206,9 @@ def cifar_source(cfg, split, limit=None):
         files = _check_binary_files(path, name, usage)
         _check_binary_labels(files, name, limit)
 
+        def labels():
+            return _binary_labels(files, name)
+
         def build(sampler, num_parallel_workers):
             reader = ds.Cifar10Dataset if name == "cifar10" else ds.Cifar100Dataset
             data = reader(path, usage=usage, sampler=sampler, num_parallel_workers=num_parallel_workers)
@@ -206,12 +216,15 @@ def cifar_source(cfg, split, limit=None):
                 data = data.project(["image", "fine_label"]).rename(["fine_label"], ["label"])
             return data.map(T.TypeCast(ms.int32), input_columns="label")
     else:
-        images, labels = _read_python(path, name, usage)
-        total = len(labels)
+        images, label_array = _read_python(path, name, usage)
+        total = len(label_array)
 
         def build(sampler, num_parallel_workers):
-            return array_dataset(images, labels, sampler, num_parallel_workers)
+            return array_dataset(images, label_array, sampler, num_parallel_workers)
+
+        def labels():
+            return label_array
 
     return Source(name=name, split=split, num_samples=total, num_classes=C.NUM_CLASSES[name],
                   class_names=_class_names(path, name, fmt), image_size=32, build=build,
-                  mean_std=C.MEAN_STD[name], location=path)
+                  mean_std=C.MEAN_STD[name], location=path, labels=labels)

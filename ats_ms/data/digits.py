@@ -52,4 +52,5 @@ def digits_source(cfg, split, limit=None):
 
     return Source(name="digits", split=split, num_samples=len(labels), num_classes=10,
                   class_names=[str(i) for i in range(10)], image_size=8, build=build,
-                  mean_std=digits_mean_std(), hflip=False, location="sklearn.datasets.load_digits")
+                  mean_std=digits_mean_std(), hflip=False, location="sklearn.datasets.load_digits",
+                  labels=lambda: labels)

@@ -18,6 +18,7 @@ from ats_ms.data.image_folder import image_folder_source
 from ats_ms.data.imagenet import imagenet_source, tiny_imagenet_source
 from ats_ms.data.fine_grained import cub200_source, stanford_dogs_source
 from ats_ms.data.speech import speech_commands_source
+from ats_ms.data.subset import subset_indices, uses_subset
 from ats_ms.data.transforms import image_ops, imagenet_ops, speech_ops
 from ats_ms.errors import DatasetError
 
@@ -61,46 +62,64 @@ def input_shape(cfg):
 
 
 def get_source(cfg, split):
-    """The unbatched source for a split, downloading a CIFAR release first if configured."""
+    """The unbatched source for a split, downloading a CIFAR release first if configured.  The validation
+    split ("val") is read from the training release."""
     if cfg.name not in SOURCES:
         raise DatasetError(f"Unknown dataset '{cfg.name}'; choose one of {', '.join(SOURCES)}.")
     if cfg.download and cfg.name.startswith("cifar"):
         ensure_release(cfg.root, cfg.name, cfg.format, cfg.url, cfg.md5)
+    if split == "val":
+        return SOURCES[cfg.name](cfg, "train", None)
     limit = cfg.train_samples if split == "train" else cfg.test_samples
     return SOURCES[cfg.name](cfg, split, limit)
 
 
-def _sampler(n, limit, train, num_shards, shard_id):
-    used = min(limit, n) if limit else n
+def split_indices(cfg, source, split):
+    """The source indices a split reads, in file order: a class-balanced subset or its validation part
+    (``ats_ms.data.subset``), the first ``train_samples`` / ``test_samples``, or None for all of them."""
+    if split in ("train", "val") and uses_subset(cfg):
+        return subset_indices(cfg, source, split)
+    limit = cfg.train_samples if split == "train" else cfg.test_samples
+    return list(range(limit)) if limit and limit < source.num_samples else None
+
+
+def _sampler(n, indices, train, num_shards, shard_id):
+    used = n if indices is None else len(indices)
     if train and num_shards > 1:
         per_shard = -(-used // num_shards)
-        if used == n:
+        if indices is None:
             return ds.DistributedSampler(num_shards, shard_id, shuffle=True), per_shard
-        indices = list(range(used))
         mine = indices[shard_id::num_shards]
         mine += indices[: per_shard - len(mine)]  # wrap so every rank runs the same number of steps
         return ds.SubsetRandomSampler(mine), per_shard
     if train:
-        return ds.SubsetRandomSampler(list(range(used))) if used < n else ds.RandomSampler(), used
-    return ds.SequentialSampler(num_samples=used), used
+        return (ds.RandomSampler() if indices is None else ds.SubsetRandomSampler(indices)), used
+    if indices is None:
+        return ds.SequentialSampler(), used
+    if indices == list(range(used)):
+        return ds.SequentialSampler(num_samples=used), used
+    return ds.SubsetSampler(indices), used
 
 
 def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=None, ordered=False):
-    """Return ``(dataset, DatasetInfo)`` for ``split`` in {"train", "test"}.
+    """Return ``(dataset, DatasetInfo)`` for ``split`` in {"train", "val", "test"} ("val": the validation images
+    held out of the training release by ``data.val_per_class``, read like the test split).
 
     The dataset yields ``image`` float32 NCHW and ``label`` int32 batches.  ``seed`` sets MindSpore's
     dataset seed so shuffling and augmentation repeat exactly.  ``ordered=True`` reads any split the way
     the test split is read (file order, no augmentation, remainder kept), so that several networks
     see the same images in the same order (analysis, cached teacher logits).
     """
-    if split not in ("train", "test"):
-        raise DatasetError(f"split must be 'train' or 'test', got '{split}'.")
+    if split not in ("train", "val", "test"):
+        raise DatasetError(f"split must be 'train', 'val' or 'test', got '{split}'.")
+    if split == "val" and not cfg.val_per_class:
+        raise DatasetError("There is no validation split: set data.val_per_class to hold that many training images "
+                           "of each class out as one.")
     if seed is not None:
         ds.config.set_seed(seed)
     train = split == "train" and not ordered
     source = get_source(cfg, split)
-    sampler, used = _sampler(source.num_samples, cfg.train_samples if split == "train" else cfg.test_samples,
-                             train, num_shards, shard_id)
+    sampler, used = _sampler(source.num_samples, split_indices(cfg, source, split), train, num_shards, shard_id)
     mean, std = source.mean_std
     mean, std = tuple(cfg.mean or mean), tuple(cfg.std or std)
     hflip = source.hflip if cfg.hflip is None else cfg.hflip

@@ -38,3 +38,6 @@ class Source:
     pipeline: str = "cifar"      # cifar: pad-and-crop + flip; imagenet: RandomResizedCrop + flip / Resize + CenterCrop;
     #                              speech: waveform -> log-mel spectrogram
     channels: int = 3            # input channels of the network (1 for spectrograms)
+    # The label of every sample in file order, read without decoding images (class-balanced subsets);
+    # None where that would mean opening every file.
+    labels: Optional[Callable] = None

@@ -20,7 +20,8 @@ from ats_ms.errors import RunFolderError
 STATE_KEYS = (
     "experiment.seed",
     "data.name", "data.image_size", "data.mean", "data.std", "data.augment", "data.hflip", "data.crop_padding",
-    "data.batch_size", "data.train_samples", "data.test_samples", "data.speech_task", "data.speech_split",
+    "data.batch_size", "data.train_samples", "data.test_samples",
+    "data.subset_per_class", "data.val_per_class", "data.speech_task", "data.speech_split",
     "model.arch", "model.pretrained", "model.num_classes", "model.checkpoint", "model.padding", "model.conv_bias",
     "teacher.arch", "teacher.padding", "teacher.conv_bias", "teacher.mean", "teacher.std",
     "distill.*", "optim.*", "schedule.*",

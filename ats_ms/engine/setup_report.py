@@ -41,7 +41,9 @@ def setup_lines(t):
     lines = ["setup:"]
     lines.append(f"  data      {info.name} from {info.location}: train {info.num_samples:,} images "
                  f"({t.steps} steps of {d.batch_size}{' per device' if t.runtime.group_size > 1 else ''}), "
-                 f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}; {info.workers} data worker(s)"
+                 + (f"class-balanced subset: {d.subset_per_class or 'all'} per class, {d.val_per_class} per class "
+                    f"held out for validation; " if d.subset_per_class or d.val_per_class else "")
+                 + f"test {test.num_samples:,}; augment {'on' if d.augment else 'off'}; {info.workers} data worker(s)"
                  + (f" (data.num_parallel_workers {d.num_parallel_workers}, {os.cpu_count()} CPUs)"
                     if info.workers != d.num_parallel_workers else ""))
     student = students[0].student

@@ -117,6 +117,7 @@ class _GroupTrainer:
         self.train_data, self.info = create_dataset(cfg.data, "train", seed=cfg.experiment.seed, ordered=self.cached,
                                                     **self.shard)
         self.test_data, self.test_info = create_dataset(cfg.data, "test")
+        self.val_data = create_dataset(cfg.data, "val")[0] if cfg.data.val_per_class else None
         self.num_classes = cfg.model.num_classes or self.info.num_classes
         if self.info.num_classes > self.num_classes:
             raise ConfigError(f"The dataset has {self.info.num_classes} classes but model.num_classes is "
@@ -314,8 +315,12 @@ class _GroupTrainer:
         """Once, before a distillation run: how good is the teacher the students learn from?"""
         result = evaluate(self.teacher, self.test_data, self.num_classes)
         _drop_per_class(result)
+        val = ""
+        if self.val_data is not None:
+            result.update(_validation(evaluate(self.teacher, self.val_data, self.num_classes)))
+            val = f"; validation top1 {result['val_top1']:.2f} ({result['val_count']} images)"
         self.log.info(f"teacher {self.base_cfg.teacher.arch}: top1 {result['top1']:.2f} top5 {result['top5']:.2f} "
-                      f"({result['count']} images)")
+                      f"({result['count']} images){val}")
         for m in self.members:
             member_io.append_metrics(m, {"type": "teacher_eval", **result})
 
@@ -339,12 +344,16 @@ class _GroupTrainer:
         if evaluate_now:
             result = m.evaluator(self.test_data)  # restores the student's training mode afterwards
             _drop_per_class(result)
+            if self.val_data is not None:
+                result.update(_validation(m.evaluator(self.val_data)))
             improved = result["top1"] > s.best_top1
             if improved:
                 s.best_top1, s.best_epoch, s.best_step = result["top1"], epoch, g.global_step
             s.last_eval = dict(result, epoch=epoch)
             record = dict(record, type="eval", **result, best_top1=s.best_top1)
             train_acc = f" | train top1 {record['train_top1']:.2f}" if "train_top1" in record else ""
+            if "val_top1" in result:
+                train_acc += f" | validation top1 {result['val_top1']:.2f}"
             self.log.info(f"eval epoch {epoch}{' [' + m.label + ']' if len(self.members) > 1 else ''}: top1 "
                           f"{result['top1']:.2f} top5 {result['top5']:.2f} loss {result['loss']:.4f} "
                           f"({result['count']} images){' best' if improved else ''} | best {s.best_top1:.2f} @ "
@@ -411,6 +420,8 @@ class _GroupTrainer:
             "test_images": self.test_info.num_samples, "devices": self.runtime.group_size,
             "versions": rd.versions(), "student_checksum": ckpt.weights_checksum(m.student),
         }
+        if "val_top1" in last:
+            summary["last_val_top1"] = last["val_top1"]
         if len(self.members) > 1:
             summary["shared_teacher_group"] = [x.run_dir for x in self.members]
         train_epochs = member_io.last_train_top1(m.run_dir) if self.runtime.is_main else None
@@ -443,6 +454,11 @@ class _GroupTrainer:
                 m.scalars.close()
             m.lock.release()
         self.log.close()
+
+
+def _validation(result):
+    """A validation evaluation's numbers under the keys an evaluation record keeps them (val_*)."""
+    return {"val_top1": result["top1"], "val_loss": result["loss"], "val_count": result["count"]}
 
 
 def _drop_per_class(result):
