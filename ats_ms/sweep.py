@@ -4,6 +4,7 @@
         --grid distill.tau_target=1,2,3,4,5,6 --grid distill.tau_wrong=1,2,3,4,5 --seeds 0,1 [-- key=value ...]
     python -m ats_ms.sweep --config X --grid distill.tau_target=2,4,6 --grid distill.tau_wrong=1,2,4 \\
         --shared-teacher [--group-size K]
+    python -m ats_ms.sweep --config X --grid distill.tau_target,distill.tau_wrong=4:4,4:2,6:3 --shared-teacher
 
 Each point runs into its own directory ``<output_dir>/<name>/<key=value>__...__seed=<s>/``.  Every point's
 config is validated before the first one trains.  A point is skipped when its folder holds a run finished
@@ -36,16 +37,29 @@ MAX_DEFAULT_GROUP = 8
 
 
 def parse_grid(items):
-    """["distill.tau_target=1,2", ...] -> [("distill.tau_target", ["1", "2"]), ...]"""
+    """["distill.tau_target=1,2", "a.x,a.y=1:2,3:4"] -> [(("distill.tau_target",), [("1",), ("2",)]),
+    (("a.x", "a.y"), [("1", "2"), ("3", "4")])].
+
+    An axis over one key lists its values; an axis over several keys (comma-separated) lists points of
+    colon-separated values, one per key, so a grid need not be a full product (TS and ATS temperature pairs)."""
     grid = []
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--grid '{item}' is not of the form section.key=v1,v2,...")
-        key, values = item.split("=", 1)
+            raise ConfigError(f"--grid '{item}' is not of the form section.key=v1,v2,... (or "
+                              "section.a,section.b=a1:b1,a2:b2,... for points over several keys).")
+        key_text, values = item.split("=", 1)
+        keys = tuple(k.strip() for k in key_text.split(","))
+        if not all(keys):
+            raise ConfigError(f"--grid '{item}' has an empty key name.")
         parsed = [v.strip() for v in values.split(",") if v.strip()]
         if not parsed:
             raise ConfigError(f"--grid '{item}' lists no values.")
-        grid.append((key.strip(), parsed))
+        points_of_axis = [tuple(p.strip() for p in v.split(":")) if len(keys) > 1 else (v,) for v in parsed]
+        wrong = [":".join(p) for p in points_of_axis if len(p) != len(keys)]
+        if wrong:
+            raise ConfigError(f"--grid '{item}': the point '{wrong[0]}' has {len(wrong[0].split(':'))} values for the "
+                              f"{len(keys)} keys {', '.join(keys)}; give one value per key, separated by ':'.")
+        grid.append((keys, points_of_axis))
     return grid
 
 
@@ -58,11 +72,12 @@ def _label(value):
 
 
 def points(grid, seeds):
-    keys = [k for k, _ in grid]
-    for combo in itertools.product(*[v for _, v in grid]) if grid else [()]:
+    """(run name, overrides) for every point of the grid's product and every seed."""
+    for combo in itertools.product(*[axis for _, axis in grid]) if grid else [()]:
+        pairs = [(k, v) for (keys, _), values in zip(grid, combo) for k, v in zip(keys, values)]
         for seed in seeds:
-            overrides = [f"{k}={v}" for k, v in zip(keys, combo)] + [f"experiment.seed={seed}"]
-            name = "__".join([f"{k.split('.')[-1]}={_label(v)}" for k, v in zip(keys, combo)] + [f"seed={seed}"])
+            overrides = [f"{k}={v}" for k, v in pairs] + [f"experiment.seed={seed}"]
+            name = "__".join([f"{k.split('.')[-1]}={_label(v)}" for k, v in pairs] + [f"seed={seed}"])
             yield name, overrides
 
 

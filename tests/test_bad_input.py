@@ -202,6 +202,8 @@ CASES = [
     ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "one", *T()(w)[2:]], "--seeds must be comma-separated"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--shared-teacher", "--group-size", "0", *T()(w)[2:]],
      "--group-size must be at least 1"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target,distill.tau_wrong=4:2,3", *T()(w)[2:]],
+     "the point '3' has 1 values for the 2 keys"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target", *T()(w)[2:]],
      "is not of the form section.key=v1,v2"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "0,1", *T()(w)[2:],

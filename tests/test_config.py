@@ -38,6 +38,8 @@ def test_yaml_and_dotted_overrides(tmp_path):
     (["data.std=[0.1, 0.2]"], r"one value per input channel \(3 for cifar100\)"),
     (["checkpoint.resume=/no/such/file"], "neither 'none', 'auto' nor an existing file"),
     (["optim.lr"], "not of the form section.key=value"),
+    (["data.train_samples=100", "data.subset_per_class=10"], "choose the training images in two ways"),
+    (["data.val_per_class=-1"], "'data.val_per_class' must be >= 0"),
 ])
 def test_bad_config_is_rejected_before_anything_runs(overrides, match):
     with pytest.raises(ConfigError, match=match):

@@ -8,7 +8,7 @@ import yaml
 from ats_ms.chain import run_chain
 from ats_ms.engine.trainer import train
 from ats_ms.report import main as report_main
-from ats_ms.sweep import run_sweep
+from ats_ms.sweep import parse_grid, run_sweep
 from conftest import REPO
 from train_helpers import tiny_overrides
 
@@ -27,7 +27,7 @@ def _sweep(tmp_path, teacher_ckpt, seeds, dry_run=False):
     extra = tiny_overrides(str(tmp_path), "grid", "resnet8", epochs=1) + [
         "teacher.arch=resnet8", f"teacher.checkpoint={teacher_ckpt}", "data.train_samples=256"]
     return run_sweep(os.path.join(QUICK, "digits_student_ats.yaml"),
-                     [("distill.tau_target", ["4"]), ("distill.tau_wrong", ["1", "2"])], seeds, extra, dry_run)
+                     parse_grid(["distill.tau_target=4", "distill.tau_wrong=1,2"]), seeds, extra, dry_run)
 
 
 def test_sweep_runs_skips_and_reports(tmp_path, teacher_ckpt, capsys):

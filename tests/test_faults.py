@@ -215,10 +215,10 @@ def test_sigterm_exits_143_and_the_printed_command_resumes(tmp_path):
 
 
 def test_sweep_points_are_finished_only_for_their_own_config(tmp_path):
-    from ats_ms.sweep import run_sweep
+    from ats_ms.sweep import parse_grid, run_sweep
     extra = tiny_overrides(str(tmp_path), "grid", epochs=1) + ["data.train_samples=128"]
     config = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
-    grid = [("optim.lr", ["0.05", "0.1"])]
+    grid = parse_grid(["optim.lr=0.05,0.1"])
     _, first = run_sweep(config, grid, [0], extra)
     assert len(first["done"]) == 2
     _, again = run_sweep(config, grid, [0], extra + ["schedule.epochs=2"])
