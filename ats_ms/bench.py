@@ -25,6 +25,7 @@ from ats_ms.bench_timing import first_call_s, median_ms, peak_rss_mb, run_record
 from ats_ms import cpu_conv
 from ats_ms.cli import run_cli
 from ats_ms.errors import ConfigError
+from ats_ms.optional import require
 
 
 def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, fold_bn=True):
@@ -62,8 +63,8 @@ def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, wa
 
 def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup):
     """The same ATS step in PyTorch: teacher in eval mode under no_grad, SGD momentum 0.9, wd 5e-4."""
-    import torch  # pylint: disable=import-outside-toplevel
-    import torch.nn.functional as F  # pylint: disable=import-outside-toplevel
+    torch = require("torch", "bench --torch")
+    F = torch.nn.functional
     from ats_ms.interop.torch_reference import build_torch_model  # pylint: disable=import-outside-toplevel
     torch.manual_seed(0)
     teacher = build_torch_model(teacher_arch, classes).eval()

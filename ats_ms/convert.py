@@ -23,6 +23,7 @@ import sys
 
 from ats_ms.cli import run_cli
 from ats_ms.errors import AtsError, CheckpointError
+from ats_ms.optional import require
 
 CLASSIFIER_SUFFIXES = ("fc.weight", "classifier.weight", "classifier.0.weight", "classifier.1.weight", "linear.weight")
 PYTORCH_SUFFIXES = (".th", ".pth", ".pt", ".tar")
@@ -30,11 +31,7 @@ PYTORCH_SUFFIXES = (".th", ".pth", ".pt", ".tar")
 
 def read_torch_file(path):
     """(name -> numpy array, keys of the top-level object)."""
-    try:
-        import torch  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise AtsError("Reading PyTorch checkpoints needs torch, which is not installed. Install it for this "
-                       "command only: pip install torch (the CPU build is enough).") from None
+    torch = require("torch", "Reading PyTorch checkpoints (the CPU build is enough)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from ats_ms.cli import run_cli
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
+from ats_ms.optional import pyplot
 
 
 def _run_folders(roots, required):
@@ -138,16 +139,6 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def _pyplot(what):
-    try:
-        import matplotlib  # pylint: disable=import-outside-toplevel
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise AtsError(f"The {what} needs matplotlib: pip install matplotlib (or pip install -e '.[plot]').") from None
-    return plt
-
-
 def run_label(cfg):
     d = cfg["distill"]
     arch = cfg["model"]["arch"]
@@ -192,7 +183,7 @@ def curve_settings(run_folders):
 
 def plot_curves(run_folders, path, title=None):
     """One line per setting (seeds of a setting: mean and min-max band); returns ``path``."""
-    plt = _pyplot("curves plot")
+    plt = pyplot("The curves plot")
     settings = curve_settings(run_folders)
     if not settings:
         raise AtsError("No run with a metrics.jsonl to draw curves from.")
@@ -227,7 +218,7 @@ def plot_curves(run_folders, path, title=None):
 
 def heatmaps(rows, path, metric="last"):
     """One PNG per teacher/student pair with TS/ATS runs; returns the files written."""
-    plt = _pyplot("heat map")
+    plt = pyplot("The heat map")
     pairs = defaultdict(dict)
     for r in rows:
         if r["method"] in ("ts", "kd", "ats"):

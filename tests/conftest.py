@@ -47,6 +47,11 @@ LONGEST_FIRST = ["test_published_teachers", "test_real_cifar10",  # real data: l
                  "test_bad_input"]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "torch: needs PyTorch (the torch extra); skipped without it, and run by "
+                                       "CI's second job, which installs it")
+
+
 def pytest_collection_modifyitems(items):
     def rank(item):
         module = item.module.__name__.rsplit(".", 1)[-1]

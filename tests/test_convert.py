@@ -10,6 +10,8 @@ from ats_ms.interop.pytorch import map_state_dict
 from ats_ms.models import create_model
 from train_helpers import run_cli
 
+pytestmark = pytest.mark.torch  # needs PyTorch: skipped without it, run by CI's torch job
+
 torch = pytest.importorskip("torch", reason="the converter needs torch (pip install torch); CI installs it")
 from ats_ms.interop.torch_reference import RefResNet, RefVGG, RefWRN, randomise_batchnorm  # noqa: E402
 

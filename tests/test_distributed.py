@@ -92,7 +92,7 @@ def test_shared_teacher_group_under_data_parallel(tmp_path, teacher_ckpt):
         summary = json.load(open(os.path.join(root, point, "summary.json")))
         assert summary["devices"] == 2 and summary["steps"] == 512 // 128
         assert sorted(summary["shared_teacher_group"]) == [os.path.join(root, p) for p in points]
-        sums = [re.findall(rf"student parameter checksum (\w+)", logs[r]) for r in (0, 1)]
+        sums = [re.findall(r"student parameter checksum (\w+)", logs[r]) for r in (0, 1)]
         assert sums[0] == sums[1] and summary["student_checksum"] in sums[0]
     assert json.load(open(os.path.join(root, points[0], "summary.json")))["student_checksum"] != \
         json.load(open(os.path.join(root, points[1], "summary.json")))["student_checksum"]

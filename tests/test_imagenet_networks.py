@@ -13,6 +13,8 @@ import mindspore as ms
 pytest.importorskip("mindcv", reason="mindcv networks need the mindcv extra (CI installs it)")
 from ats_ms.models import count_params, create_model  # noqa: E402
 
+pytestmark = pytest.mark.torch  # needs PyTorch: skipped without it, run by CI's torch job
+
 PUBLISHED = {"mindcv:resnet18": 11_689_512, "mindcv:resnet34": 21_797_672, "mindcv:resnet50": 25_557_032,
              "mindcv:mobilenet_v2_100": 3_504_872, "mindcv:mobilenet_v1_100": 4_231_976}
 

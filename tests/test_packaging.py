@@ -39,6 +39,23 @@ def source_configs():
                   for p in glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True))
 
 
+# Imports every module named on the command line.  A module may fail only for want of an optional package that
+# is really absent from this environment (a plain install has none of them); any other failure is a defect.
+IMPORT_EVERY_MODULE = """
+import importlib, importlib.util, sys
+OPTIONAL = ("torch", "torchvision", "mindcv", "matplotlib", "tensorboardX", "sklearn")
+for n in sys.argv[1:]:
+    try:
+        print(n, importlib.import_module(n).__file__)
+    except Exception as exc:
+        missing = getattr(exc, "package", None) or getattr(exc, "name", None) or ""
+        top = missing.split(".")[0]
+        if top not in OPTIONAL or importlib.util.find_spec(top) is not None:
+            raise
+        print(n, "needs", top)
+"""
+
+
 def _run(args, cwd, env, timeout=600):
     proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
     assert proc.returncode == 0, f"{args}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
@@ -99,10 +116,10 @@ def test_installed_wheel_runs_every_command_where_no_checkout_is_visible(built, 
     python = [sys.executable, "-S"]
 
     names = [m[:-len(".py")].replace("/", ".").replace(".__init__", "") for m in source_modules()]
-    imported = _run(python + ["-c", "import importlib, sys\nfor n in sys.argv[1:]:\n    m = importlib.import_module(n)\n"
-                              "    print(n, m.__file__)"] + names, elsewhere, env)
-    assert len(imported.splitlines()) == len(names)
-    assert all(line.split()[1].startswith(str(site)) for line in imported.splitlines()), imported
+    imported = _run(python + ["-c", IMPORT_EVERY_MODULE] + names, elsewhere, env)
+    lines = imported.splitlines()
+    assert len(lines) == len(names)
+    assert all(line.split()[1].startswith(str(site)) for line in lines if line.split()[1] != "needs"), imported
 
     doctor = _run(python + ["-m", "ats_ms.doctor"], elsewhere, env, timeout=300)
     assert f"all {len(names)} modules present" in doctor and "verdict: ats_ms can train on CPU here" in doctor

@@ -21,6 +21,8 @@ from ats_ms.interop.published import IMAGENET_MEAN_STD
 from ats_ms.models import count_params, create_model, normalization
 from conftest import SHARED
 
+pytestmark = pytest.mark.torch  # needs PyTorch: skipped without it, run by CI's torch job
+
 PUBLISHED_M = {20: 0.27, 32: 0.46, 44: 0.66, 56: 0.85, 110: 1.7, 1202: 19.4}  # millions, at 10 classes
 PRETRAINED = os.path.join(SHARED, "data", "pretrained", "cifar10-resnet-he2016")
 FILES = {20: "resnet20-12fca82f.th", 32: "resnet32-d509ac18.th", 56: "resnet56-4bfd9763.th"}

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-from train_helpers import REPO, run_cli
 
 SHORT = ["schedule.epochs=2", "schedule.warmup_epochs=0", "schedule.milestones=[]"]
 

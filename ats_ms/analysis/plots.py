@@ -1,18 +1,11 @@
 """Figures of ``ats_ms.analyze``: sigma(q) and e(q) against temperature, reliability diagrams."""
 import os
 
-from ats_ms.errors import AtsError
+from ats_ms.optional import pyplot
 
 
 def _pyplot():
-    try:
-        import matplotlib  # pylint: disable=import-outside-toplevel
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise AtsError("The plots need matplotlib: pip install matplotlib (or pip install -e '.[plot]'); "
-                       "use --no-plots for the JSON only.") from None
-    return plt
+    return pyplot("The analysis plots (or --no-plots for the JSON only)")
 
 
 def sweep_plot(results, key, ylabel, path):

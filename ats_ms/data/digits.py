@@ -10,17 +10,13 @@ import numpy as np
 
 from ats_ms.data.cifar import array_dataset
 from ats_ms.data.source import Source
-from ats_ms.errors import DatasetError
+from ats_ms.optional import require
 
 TEST_FRACTION = 0.2
 
 
 def load_digits_split(split):
-    try:
-        from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise DatasetError("The built-in 'digits' dataset comes with scikit-learn, which is not installed. "
-                           "Run: pip install scikit-learn (or pip install -e '.[demo]').") from None
+    load_digits = require("sklearn.datasets", "The built-in 'digits' dataset (it ships inside scikit-learn)").load_digits
     bunch = load_digits()
     images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
     labels = bunch.target.astype(np.int32)

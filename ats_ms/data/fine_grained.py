@@ -16,6 +16,8 @@ Class indices follow the releases' own class ids (CUB's classes.txt, the Dogs li
 """
 import os
 
+from scipy.io import loadmat  # SciPy comes with MindSpore (one of its requirements)
+
 from ats_ms.data import constants as C
 from ats_ms.data.file_list import file_list_dataset, verify_as_configured
 from ats_ms.data.source import Source, require_folder
@@ -88,11 +90,6 @@ def stanford_dogs_source(cfg, split, limit=None):
     if not os.path.isfile(listed):
         raise DatasetError(f"'{listed}' is missing: Stanford Dogs' split comes from train_list.mat and test_list.mat "
                            "(the release's lists.tar). Unpack them into the root.")
-    try:
-        from scipy.io import loadmat  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise DatasetError("Stanford Dogs' lists are MATLAB files, read with SciPy: pip install scipy (or pip install "
-                           "-e '.[mat]').") from None
     try:
         content = loadmat(listed, squeeze_me=True)
         files = [str(f) for f in content["file_list"]]

@@ -20,6 +20,8 @@ import csv
 import os
 import re
 
+from scipy.io import loadmat  # SciPy comes with MindSpore (one of its requirements)
+
 from ats_ms.data import constants as C
 from ats_ms.data.file_list import file_list_dataset, images_in, verify_as_configured
 from ats_ms.data.source import Source, require_folder
@@ -56,11 +58,6 @@ def _devkit_labels(root, files, wnids):
     """Raw validation folder: the devkit's ILSVRC2012 IDs (sorted file order), mapped to wnids by meta.mat."""
     truth = os.path.join(root, DEVKIT, "ILSVRC2012_validation_ground_truth.txt")
     meta = os.path.join(root, DEVKIT, "meta.mat")
-    try:
-        from scipy.io import loadmat  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise DatasetError("Reading the ImageNet devkit's meta.mat needs SciPy: pip install scipy (or sort val/ into "
-                           "class folders, see the Datasets page).") from None
     synsets = loadmat(meta, squeeze_me=True)["synsets"]
     id_to_wnid = {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets}
     with open(truth, encoding="utf-8") as f:

@@ -10,6 +10,7 @@ import importlib
 import os
 
 import ats_ms
+from ats_ms.optional import EXTRAS, MissingExtra, install_hint
 
 MANIFEST = "_modules.txt"
 
@@ -51,18 +52,23 @@ def built_modules(root=None):
 
 
 def import_all(names):
-    """(imported, [(module, missing optional dependency)], [(module, error)])."""
+    """(imported, [(module, missing optional dependency)], [(module, error)]).
+
+    A module that exists to serve an optional package (``ats_ms.optional.EXTRAS``) and cannot import without it
+    "needs an optional package"; any other import failure, a missing required package included, is a defect."""
     imported, optional, broken = [], [], []
     for name in names:
         try:
             importlib.import_module(name)
             imported.append(name)
+        except MissingExtra as exc:
+            optional.append((name, exc.package))
         except ModuleNotFoundError as exc:
             missing = exc.name or ""
-            if missing == "ats_ms" or missing.startswith("ats_ms."):
-                broken.append((name, f"No module named '{missing}'"))
-            else:
+            if missing.split(".")[0] in EXTRAS:
                 optional.append((name, missing.split(".")[0]))
+            else:
+                broken.append((name, f"No module named '{missing}'"))
         except Exception as exc:  # pylint: disable=broad-except  (any import-time failure is a defect to report)
             broken.append((name, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
     return imported, optional, broken
@@ -91,7 +97,8 @@ def check(root=None):
         lines.append(("fail", "imports", f"{len(broken)} modules fail to import (e.g. {broken[0][0]}: {broken[0][1]})",
                       "reinstall ats_ms (pip install .); if it persists, report it"))
     for module, dependency in optional:
-        lines.append(("info", module, f"needs the optional package '{dependency}' (not installed)", ""))
+        lines.append(("info", module, f"needs the optional package '{dependency}' (not installed)",
+                      install_hint(dependency)))
     if not broken and not [line for line in lines if line[0] == "fail"]:
         extra = f"; {len(optional)} need optional packages (below)" if optional else ""
         lines.insert(0, ("ok", "package", f"all {len(names)} modules present, {len(imported)} import{extra}", ""))

@@ -7,19 +7,13 @@ the x axis is the global step.  View with ``tensorboard --logdir runs/``.
 """
 import os
 
-from ats_ms.errors import ConfigError
+from ats_ms.optional import require
 
 SUBDIR = "tensorboard"
 
 
 def _summary_writer_class():
-    try:
-        from tensorboardX import SummaryWriter  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise ConfigError("logging.tensorboard is true but tensorboardX is not installed. Install the extra: "
-                          "pip install -e '.[tensorboard]' (or pip install tensorboardX), or set "
-                          "logging.tensorboard=false.") from None
-    return SummaryWriter
+    return require("tensorboardX", "logging.tensorboard: true (or set logging.tensorboard=false)").SummaryWriter
 
 
 class ScalarWriter:

@@ -256,7 +256,7 @@ class _GroupTrainer:
         self._build()
         self._load_states()
         self._open_folders()
-        g, cfg = self.group, self.base_cfg
+        cfg = self.base_cfg
         for note in self.build_notes:
             self.log.info(note)
         for line in setup_lines(self):

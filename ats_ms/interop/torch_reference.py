@@ -7,9 +7,11 @@ training step in PyTorch on the same machine).  Parameter names follow the refer
 """
 import re
 
-import torch
-from torch import nn
-import torch.nn.functional as F
+from ats_ms.optional import require
+
+torch = require("torch", "The PyTorch reference networks (ats_ms.interop.torch_reference)")
+nn = torch.nn
+F = torch.nn.functional
 
 
 class RefBasicBlock(nn.Module):

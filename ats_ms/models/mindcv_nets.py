@@ -12,6 +12,7 @@ import difflib
 from mindspore import nn
 
 from ats_ms.errors import ConfigError
+from ats_ms.optional import require
 
 PREFIX = "mindcv:"
 
@@ -21,12 +22,7 @@ def is_mindcv(name):
 
 
 def _mindcv():
-    try:
-        import mindcv  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise ConfigError("mindcv networks need the mindcv package: pip install -e '.[mindcv]' (mindcv 0.3.0 runs "
-                         "on MindSpore 2.10).") from None
-    return mindcv
+    return require("mindcv", "mindcv:<name> networks (mindcv 0.3.0 runs on MindSpore 2.10)")
 
 
 def model_name(name):
