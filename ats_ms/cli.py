@@ -1,5 +1,6 @@
 """Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2; an
 interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved."""
+import os
 import signal
 import sys
 import textwrap
@@ -24,7 +25,9 @@ def run_cli(main, argv=None):
     if argv is None:
         signals.install()
     try:
-        return main(argv)
+        code = main(argv)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at exit
+        return code
     except AtsError as exc:
         print("\n" + error_paragraph(exc) + "\n", file=sys.stderr)
         return 2
@@ -35,3 +38,13 @@ def run_cli(main, argv=None):
     except KeyboardInterrupt:
         print("\nats_ms: interrupted (Ctrl-C).", file=sys.stderr)
         return 128 + signal.SIGINT
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away():
+    """The reader of stdout closed it (``... | head``): stop quietly, as a command killed by SIGPIPE does (exit
+    141), and point stdout at /dev/null so that Python's own flush at exit cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE

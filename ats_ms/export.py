@@ -42,7 +42,8 @@ def export_and_verify(net, shape, batch_size, fmt, output):
         raise AtsError(f"Export to {fmt} failed: {str(exc).splitlines()[0]}. MINDIR works on every device; "
                        "AIR needs an Ascend machine.") from None
     path = base + SUFFIX[fmt]
-    _make_ordinary(path)
+    if os.path.exists(path):
+        rd.make_ordinary(path)
     if fmt != "MINDIR":
         return path, None
     try:
@@ -58,15 +59,6 @@ def export_and_verify(net, shape, batch_size, fmt, output):
         raise AtsError(f"The exported model differed from the checkpoint's network by {diff:.3g} (tolerance "
                        f"{TOLERANCE}); '{path}' was removed, do not deploy an earlier copy either.")
     return path, diff
-
-
-def _make_ordinary(path):
-    """MindSpore writes exported files read-only (mode 0400); give them the mode any new file gets here, so the
-    user can replace or move them like their other files."""
-    umask = os.umask(0)
-    os.umask(umask)
-    if os.path.exists(path):
-        os.chmod(path, 0o666 & ~umask)
 
 
 def _remove(path):

@@ -85,7 +85,7 @@ def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
 
 def _curves(root, configs):
     try:
-        from ats_ms.report import plot_curves  # pylint: disable=import-outside-toplevel
+        from ats_ms.results.figures import plot_curves  # pylint: disable=import-outside-toplevel
         from ats_ms.errors import AtsError  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None

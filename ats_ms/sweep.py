@@ -81,12 +81,23 @@ def points(grid, seeds):
             yield name, overrides
 
 
+def sweep_folder(base):
+    """``<output_dir>/<name>``, or beside it as ``<name>_sweep`` when that folder holds a run of its own (the
+    config of a finished run names the run's folder): a sweep never writes its points into another run."""
+    from ats_ms.engine.run_dir import holds_run  # pylint: disable=import-outside-toplevel
+    folder = os.path.join(base.experiment.output_dir, base.experiment.name)
+    if holds_run(folder):
+        print(f"note: {folder} holds a run of its own; this sweep's points go to {folder}_sweep beside it")
+        return folder + "_sweep"
+    return folder
+
+
 def plan_points(config, grid, seeds, extra=()):
     """[(name, cfg)] for every point, all validated up front (a bad later point stops the sweep before the
     first one trains)."""
     base = load_config(config, list(extra))
     refuse_one_state_for_many(base, "sweep", "point")
-    sweep_dir = os.path.join(base.experiment.output_dir, base.experiment.name)
+    sweep_dir = sweep_folder(base)
     planned = []
     for name, overrides in points(grid, seeds):
         point_overrides = list(extra) + overrides + [f"experiment.output_dir={sweep_dir}", f"experiment.name={name}",

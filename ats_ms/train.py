@@ -1,8 +1,10 @@
 """``python -m ats_ms.train``: train a teacher or distil a student from a YAML config.
 
-    python -m ats_ms.train                                   # the quick start (digits, ~3 min on CPU)
-    python -m ats_ms.train --config configs/X.yaml [section.key=value ...]
-    python -m ats_ms.train --config configs/X.yaml --resume  # continue a killed or interrupted run
+    python -m ats_ms.train                                   # the quick start (digits, under a minute on 2 CPU cores)
+    python -m ats_ms.train --config FILE [section.key=value ...]   # FILE: a YAML file or a shipped config's name
+    python -m ats_ms.train --config FILE --resume            # continue a killed or interrupted run
+
+Shipped configs are listed by ``python -m ats_ms.configs``.
     python -m ats_ms.train --dataset cifar100 --net_name VGG8 --kd_way ATS --tp_tau 4 --t_tau 2 ...  # demo flags
 """
 import argparse
@@ -18,7 +20,8 @@ from ats_ms.config import load_config
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ats_ms.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="YAML config (see configs/); defaults reproduce the ATS paper recipe")
+    parser.add_argument("--config", help="a YAML config file or a shipped config's name (python -m ats_ms.configs lists "
+                                         "them); unset keys take the ATS paper recipe's defaults")
     parser.add_argument("--resume", action="store_true", help="same as checkpoint.resume=auto")
     parser.add_argument("--quickstart", action="store_true",
                         help="run the built-in demonstration (what a bare 'python -m ats_ms.train' does)")
@@ -27,7 +30,7 @@ def build_parser():
                         help="quick start only: continue the quick start in this folder (finished runs are kept, "
                              "an interrupted one resumes)")
     parser.add_argument("--print-run-dir", action="store_true",
-                        help="validate the config, print its run directory and exit (used by run_train.sh)")
+                        help="validate the config, print its run directory and exit (used by launchers)")
     parser.add_argument("--recipe", help="start from a named recipe in configs/recipes/ (ats_paper, demo, "
                                           "kd_benchmark); demo flags imply 'demo'")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")

@@ -365,12 +365,12 @@ def test_an_export_that_fails_its_own_check_leaves_no_file(world, tmp_path, monk
     assert not os.path.exists(tmp_path / "m.mindir")
 
 
-def test_tensorboard_asked_for_but_missing_is_a_config_error(monkeypatch):
+def test_tensorboard_asked_for_but_missing_names_its_extra(monkeypatch):
     import sys
     from ats_ms.engine.tensorboard import check_available
-    from ats_ms.errors import ConfigError
+    from ats_ms.errors import AtsError
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if not installed
-    with pytest.raises(ConfigError, match=r"pip install -e '\.\[tensorboard\]'"):
+    with pytest.raises(AtsError, match=r"pip install 'ats_ms\[tensorboard\]'"):
         check_available(load_config(None, ["logging.tensorboard=true"]).logging)
     check_available(load_config(None, []).logging)  # off: nothing needed
 

@@ -1,8 +1,9 @@
-"""Data-parallel training through run_train.sh, and the launch commands it builds."""
+"""Data-parallel training through run_train.sh (``python -m ats_ms.launch``), and the launch commands it builds."""
 import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -67,7 +68,8 @@ def test_two_process_data_parallel_distillation_on_cpu(tmp_path, teacher_ckpt):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     logs = {r: open(os.path.join(run, "logs", f"worker_{r}.log")).read() for r in (0, 1)}
     for text in logs.values():
-        assert f"resumed from {run}/train_state.ckpt: epoch 2, step {2 * steps_per_epoch}" in text, text[-2000:]
+        assert (f"resumed from {run}/train_state.ckpt: after epoch 2 of 3 (step {2 * steps_per_epoch} of "
+                f"{3 * steps_per_epoch})") in text, text[-2000:]
     resumed = [re.findall(r"student parameter checksum (\w+)", logs[r])[-1] for r in (0, 1)]
     assert resumed[0] == resumed[1] != sums[0]
     assert json.load(open(os.path.join(run, "summary.json")))["steps"] == 3 * steps_per_epoch
@@ -106,14 +108,15 @@ def test_dry_run_commands(tmp_path):
                    "--rank-table", str(table), "--dry-run", "--", out)
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and len(lines) == 8
-    assert lines[3].startswith(f"DEVICE_ID=3 RANK_ID=3 RANK_SIZE=8 RANK_TABLE_FILE={table} python -m ats_ms.train")
+    assert lines[3].startswith(f"DEVICE_ID=3 RANK_ID=3 RANK_SIZE=8 RANK_TABLE_FILE={table} {sys.executable} -m "
+                               "ats_ms.train")
     assert "runtime.distributed=true" in lines[3] and lines[3].endswith("logs/rank_3.log 2>&1 &")
 
     proc = _launch("--config", CONFIG, "--device", "GPU", "--devices", "8", "--launcher", "mpirun", "--dry-run",
                    "--", out)
     assert proc.returncode == 0
     assert proc.stdout.startswith("mpirun -n 8 --allow-run-as-root --output-filename")
-    assert "python -m ats_ms.train --config" in proc.stdout and "runtime.device_target=GPU" in proc.stdout
+    assert f"{sys.executable} -m ats_ms.train --config" in proc.stdout and "runtime.device_target=GPU" in proc.stdout
 
     proc = _launch("--config", CONFIG, "--device", "Ascend", "--devices", "8", "--nodes", "2", "--node-rank", "1",
                    "--master-addr", "192.0.2.10", "--master-port", "9000", "--dry-run", "--", out)
@@ -123,7 +126,7 @@ def test_dry_run_commands(tmp_path):
         assert part in proc.stdout, part
 
     proc = _launch("--config", CONFIG, "--dry-run", "--background", "--", out)
-    assert proc.returncode == 0 and proc.stdout.startswith("nohup python -m ats_ms.train")
+    assert proc.returncode == 0 and proc.stdout.startswith(f"nohup {sys.executable} -m ats_ms.train")
 
 
 @pytest.mark.parametrize("args,message", [

@@ -123,7 +123,7 @@ def test_a_state_forks_only_into_a_new_folder(finished, tmp_path):
     fork_args = tiny_overrides(str(tmp_path), "fork", epochs=3) + [f"checkpoint.resume={state}"]
     proc = run_cli("ats_ms.train", fork_args + ["--resume"])  # an explicit state wins over --resume's "auto"
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert f"resumed from {state}: epoch 2" in proc.stdout
+    assert f"resumed from {state}: after epoch 2 of 3" in proc.stdout
     fork = os.path.join(tmp_path, "fork")
     env = json.load(open(os.path.join(fork, "env.json")))
     assert env["forked_from"] == os.path.abspath(state)

@@ -124,6 +124,10 @@ def test_installed_wheel_runs_every_command_where_no_checkout_is_visible(built, 
     doctor = _run(python + ["-m", "ats_ms.doctor"], elsewhere, env, timeout=300)
     assert f"all {len(names)} modules present" in doctor and "verdict: ats_ms can train on CPU here" in doctor
 
+    launched = _run(python + ["-m", "ats_ms.launch", "--config", "quickstart/digits_teacher", "--devices", "2",
+                              "--dry-run"], elsewhere, env)
+    assert launched.startswith("msrun --worker_num=2") and f"{site}/ats_ms/launch/train_worker.py" in launched
+
     listing = _run(python + ["-m", "ats_ms.configs"], elsewhere, env)
     for name in ("quickstart/digits_teacher", "cifar100/ats_paper/resnet110_to_vgg8/ats", "recipes/demo"):
         assert name in listing, name

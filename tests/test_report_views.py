@@ -8,7 +8,9 @@ import pytest
 
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
-from ats_ms.report import curve_settings, main as report_main, plot_curves, read_curves, run_label
+from ats_ms.report import main as report_main
+from ats_ms.results.figures import plot_curves
+from ats_ms.results.runs import curve_settings, read_curves, run_label
 from train_helpers import tiny_overrides
 
 SMALL = ["data.train_samples=128", "logging.log_interval=1"]

@@ -44,7 +44,7 @@ def test_killed_run_resumes_with_same_steps_and_no_lost_epoch(tmp_path):
 
     proc = run_cli("ats_ms.train", args + ["--resume"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"resumed from {run}/train_state.ckpt: epoch {saved_epoch}" in proc.stdout
+    assert f"resumed from {run}/train_state.ckpt: after epoch {saved_epoch} of 4" in proc.stdout
     summary = json.load(open(os.path.join(run, "summary.json")))
     assert summary["steps"] == 4 * STEPS_PER_EPOCH
     assert sorted(set(_evals(run))) == [1, 2, 3, 4] and _evals(run)[-1] == 4
@@ -70,6 +70,9 @@ def test_ctrl_c_saves_mid_epoch_state_and_resume_finishes(tmp_path):
 
     proc = run_cli("ats_ms.train", args + ["--resume"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the resumed log names the same position in the same words as the stop message
+    position = out.split("Stopped ", 1)[1].split("; the training state")[0]
+    assert f"resumed from {run}/train_state.ckpt: {position}" in proc.stdout, proc.stdout
     summary = json.load(open(os.path.join(run, "summary.json")))
     assert summary["steps"] == 2 * STEPS_PER_EPOCH and _evals(run) == [1, 2]
 

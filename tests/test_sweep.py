@@ -19,3 +19,19 @@ def test_an_axis_over_two_keys_lists_points_not_a_product():
                      "tau_target=6__tau_wrong=3__lr=0.1__seed=0"]
     assert dict(points(grid, [0]))[names[2]] == ["distill.tau_target=6", "distill.tau_wrong=3", "optim.lr=0.1",
                                                  "experiment.seed=0"]
+
+
+def test_a_sweep_over_a_finished_runs_config_goes_beside_that_run(tmp_path, capsys):
+    """The config of a finished run names that run's folder; its points must not be written inside it."""
+    import os
+    from ats_ms.sweep import plan_points
+    run = tmp_path / "student_resnet8_ats"
+    run.mkdir()
+    (run / "config.yaml").write_text("experiment: {name: student_resnet8_ats, output_dir: %s}\n" % tmp_path)
+    (run / "summary.json").write_text("{}")
+    sweep_dir, planned = plan_points(str(run / "config.yaml"), parse_grid(["optim.lr=0.1,0.2"]), [0])
+    assert sweep_dir == os.path.join(str(tmp_path), "student_resnet8_ats_sweep")
+    assert {cfg.experiment.output_dir for _, cfg in planned} == {sweep_dir}
+    assert "holds a run" in capsys.readouterr().out
+    again, _ = plan_points(str(run / "config.yaml"), parse_grid(["optim.lr=0.1"]), [0])
+    assert again == sweep_dir  # the same command continues the same sweep

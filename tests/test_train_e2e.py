@@ -105,6 +105,15 @@ def _assert_setup_block(log, method, tau_wrong, teacher_ckpt):
         assert line in log, (line, log[:3000])
 
 
+def test_checkpoints_are_ordinary_files(teacher_run):
+    """MindSpore writes checkpoints read-only (0400), so a plain rm of a run folder would ask about each one."""
+    run = os.path.join(teacher_run[0], "teacher")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("best.ckpt", "last.ckpt", "train_state.ckpt", "summary.json"):
+        assert stat.S_IMODE(os.stat(os.path.join(run, name)).st_mode) == 0o666 & ~umask, name
+
+
 def test_eval_and_export_round_trip(teacher_run, tmp_path):
     out, summary = teacher_run
     run = os.path.join(out, "teacher")

@@ -136,7 +136,7 @@ class RuntimeConfig:
     mode: str = "graph"         # graph | pynative
     amp_level: str = "auto"     # auto (CPU O0, GPU O2, Ascend O3) | O0 | O1 | O2 | O3; losses stay float32
     loss_scale: float = 1.0     # static loss scale when AMP is off; AMP uses dynamic loss scaling
-    distributed: bool = False   # set by run_train.sh for multi-device launches
+    distributed: bool = False   # set by python -m ats_ms.launch (run_train.sh) for multi-device launches
     dataset_sink_mode: bool = False
     fold_teacher_bn: bool = True  # fold the frozen teacher's BatchNorms into its convolutions (same logits)
     cpu_conv: str = "auto"      # auto | builtin | onednn: ats_ms's oneDNN convolution on CPU (auto: when it builds)

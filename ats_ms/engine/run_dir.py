@@ -5,7 +5,7 @@
         env.json           seed, versions, device, command line, teacher checksum, fork origin
         classes.json       class index -> name
         train.log          human-readable log
-        logs/              per-rank logs of multi-device launches (run_train.sh)
+        logs/              per-rank logs of multi-device launches (python -m ats_ms.launch)
         tensorboard/       event files when logging.tensorboard is true
         metrics.jsonl      one JSON object per epoch (evaluation and training accuracy) and the teacher's
         best.ckpt          student weights at the best test top-1
@@ -46,7 +46,7 @@ STATE = "train_state.ckpt"
 SUMMARY = "summary.json"
 LOCK = ".lock"
 TEMP_MARK = ".tmp-"
-LOGS = "logs"               # per-rank logs of run_train.sh / msrun, created before the workers start
+LOGS = "logs"               # per-rank logs of python -m ats_ms.launch / msrun, created before the workers start
 TENSORBOARD = "tensorboard"
 
 def path(run_dir, name):
@@ -82,14 +82,31 @@ def guarded_write(final_path, kept="the files written before it are unchanged"):
                              f"{fix}") from None
 
 
+def _current_umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+UMASK = _current_umask()  # read once: os.umask can only be read by setting it
+
+
+def make_ordinary(file_path):
+    """Give a file the mode any new file of this process gets (0666 less the umask).  MindSpore writes checkpoints
+    and exported models read-only (0400), which makes a plain ``rm`` of a run folder ask about each one."""
+    os.chmod(file_path, 0o666 & ~UMASK)
+
+
 def write_atomic(final_path, write_tmp, kept="the existing files are unchanged"):
-    """``write_tmp(tmp_path)`` writes the content; it is renamed into place only when complete."""
+    """``write_tmp(tmp_path)`` writes the content; it is renamed into place, as an ordinary file, only when
+    complete."""
     folder = os.path.dirname(os.path.abspath(final_path))
     prefix = f"{TEMP_MARK}{os.getpid()}-"
     tmp = os.path.join(folder, prefix + os.path.basename(final_path))
     with guarded_write(final_path, kept):
         try:
             write_tmp(tmp)
+            make_ordinary(tmp)
             os.replace(tmp, final_path)
         except BaseException:
             # the writer may have made temporary files of its own from our name (MindSpore writes

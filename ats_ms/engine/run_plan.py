@@ -32,7 +32,8 @@ IDENTITY_KEYS = ("experiment.name", "experiment.output_dir", "checkpoint.resume"
 
 # -- comparing configs ------------------------------------------------------------------------------------
 
-def _flat(cfg_dict):
+def flat_config(cfg_dict):
+    """``{"section.key": value}`` for every key of the schema: the given config's value, else the default."""
     defaults = to_dict(Config())
     flat = {}
     for section, keys in defaults.items():
@@ -42,7 +43,8 @@ def _flat(cfg_dict):
     return flat
 
 
-def _is_state_key(key):
+def is_state_key(key):
+    """Does a saved training state depend on this key (STATE_KEYS)?"""
     if key in NOT_STATE_KEYS:
         return False
     section = key.split(".")[0]
@@ -69,7 +71,7 @@ class Differences:
 
 def config_differences(saved, requested):
     """Compare two resolved configs (dicts).  ``teacher.checkpoint`` is left to the caller (by content)."""
-    old, new = _flat(saved), _flat(requested)
+    old, new = flat_config(saved), flat_config(requested)
     diff = Differences()
     for key in new:
         if _same(old[key], new[key]) or key in IDENTITY_KEYS:
@@ -77,7 +79,7 @@ def config_differences(saved, requested):
         text = f"{key}: {old[key]!r} -> {new[key]!r}"
         if key == "schedule.epochs":
             diff.epochs = (old[key], new[key])
-        elif _is_state_key(key):
+        elif is_state_key(key):
             diff.blocking.append(text)
         else:
             diff.harmless.append(text)

@@ -25,7 +25,7 @@ def distributed_device_id(env=None):
     of ``set_device``), which would put every worker of a node on the same device.
 
     - msrun (``MS_ROLE`` / ``MS_WORKER_NUM`` set): None, MindSpore negotiates;
-    - rank table (``DEVICE_ID`` set by run_train.sh, as Ascend rank-table launches require): that id;
+    - rank table (``DEVICE_ID`` set by the launcher, as Ascend rank-table launches require): that id;
     - mpirun (OpenMPI's ``OMPI_COMM_WORLD_LOCAL_RANK``): the local rank.
     """
     env = os.environ if env is None else env
@@ -72,8 +72,9 @@ def setup_runtime(cfg_runtime, cpu_conv_mode=None):
         init()
     except Exception as exc:  # pylint: disable=broad-except
         raise ConfigError(f"runtime.distributed=true but the communication backend did not start "
-                          f"({str(exc).splitlines()[0]}). Launch through run_train.sh --devices N (msrun / mpirun / "
-                          "rank table), which sets up the worker environment.") from None
+                          f"({str(exc).splitlines()[0]}). Launch through python -m ats_ms.launch --devices N "
+                          "(msrun / mpirun / rank table; bash run_train.sh in a checkout), which sets up the worker "
+                          "environment.") from None
     size = get_group_size()
     ms.reset_auto_parallel_context()
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size)

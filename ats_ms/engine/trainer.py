@@ -272,7 +272,7 @@ class _GroupTrainer:
         elif not fresh:
             m = self.members[0]
             best = f", best top1 {m.state.best_top1:.2f}" if m.state.best_top1 >= 0 else ", not evaluated yet"
-            self.log.info(f"resumed from {m.plan.state_path}: epoch {g.epochs_done}, step {g.global_step}"
+            self.log.info(f"resumed from {m.plan.state_path}: {g.position()}"
                           + (best if len(self.members) == 1 else ""))
         cache = TeacherLogitCache(self.train_data, self.teacher, self.log) if self.cached else None
         train_data = None if self.cached else self.train_data

@@ -1,0 +1,89 @@
+"""Figures of the results: training curves per setting and tau_target x tau_wrong heat maps (the ATS paper's
+Figure 10 form).  They need matplotlib (the plot extra)."""
+import math
+import os
+from collections import defaultdict
+
+from ats_ms.errors import AtsError
+from ats_ms.optional import pyplot
+from ats_ms.results.runs import curve_settings
+
+
+def plot_curves(run_folders, path, title=None):
+    """One line per setting (seeds of a setting: mean and min-max band); returns ``path``."""
+    plt = pyplot("The curves plot")
+    settings = curve_settings(run_folders)
+    if not settings:
+        raise AtsError("No run with a metrics.jsonl to draw curves from.")
+    panels = (("test", "test top-1 %"), ("train_top1", "training top-1 %"),
+              ("train_ce", "training cross-entropy on the labels\n(the CE term; KD runs add a soft-label term)"))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for label, runs in sorted(settings.items()):
+        for ax, (key, _) in zip(axes, panels):
+            epochs = sorted(set().union(*[r[key].keys() for r in runs]))
+            if not epochs:
+                continue
+            values = [[r[key].get(e, float("nan")) for e in epochs] for r in runs]
+            mean = [sum(v[i] for v in values) / len(values) for i in range(len(epochs))]
+            line, = ax.plot(epochs, mean, marker="o" if len(epochs) < 15 else None, markersize=3,
+                            label=label + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""))
+            if len(runs) > 1:
+                ax.fill_between(epochs, [min(v[i] for v in values) for i in range(len(epochs))],
+                                [max(v[i] for v in values) for i in range(len(epochs))], alpha=0.2,
+                                color=line.get_color())
+    for ax, (_, name) in zip(axes, panels):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heatmaps(rows, path, metric="last"):
+    """One PNG per teacher/student pair (and setting) with TS/ATS runs; returns the files written.  ``metric``:
+    best, last or val (the last validation top-1)."""
+    plt = pyplot("The heat map")
+    pairs = defaultdict(dict)
+    for r in rows:
+        if r["method"] in ("ts", "kd", "ats"):
+            cells = pairs[(r["teacher"], r["student"], r.get("setting") or "")]
+            cells[(r["tau_target"], r["tau_wrong"])] = r[f"{metric}_mean"]
+    if not pairs:
+        raise AtsError("No TS/ATS runs found for a heat map (sweep distill.tau_target x distill.tau_wrong first).")
+    written = []
+    stem, ext = os.path.splitext(path)
+    names = {}
+    for teacher, student, setting in sorted(pairs):
+        names[(teacher, student, setting)] = f"{stem}_{teacher}_to_{student}" + (
+            f"_{len([k for k in names if k[:2] == (teacher, student)])}" if setting else "") + ext
+    for (teacher, student, setting), cells in sorted(pairs.items()):
+        t1 = sorted({k[0] for k in cells})
+        t2 = sorted({k[1] for k in cells})
+        grid = [[cells.get((a, b), float("nan")) for b in t2] for a in t1]
+        fig, ax = plt.subplots(figsize=(1.1 * len(t2) + 2.5, 0.8 * len(t1) + 2))
+        image = ax.imshow(grid, cmap="viridis", origin="lower", aspect="auto")
+        for i, row in enumerate(grid):
+            for j, value in enumerate(row):
+                if not math.isnan(value):
+                    ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white", fontsize=8)
+        ax.set_xticks(range(len(t2)), [f"{v:g}" for v in t2])
+        ax.set_yticks(range(len(t1)), [f"{v:g}" for v in t1])
+        ax.set_xlabel("tau_wrong (tau2)")
+        ax.set_ylabel("tau_target (tau1)")
+        what = "last validation" if metric == "val" else metric
+        ax.set_title(f"{teacher} -> {student}: {what} top-1 %" + (f"\n{setting}" if setting else ""),
+                     fontsize=10 if setting else None)
+        fig.colorbar(image, ax=ax)
+        fig.tight_layout()
+        out = path if len(pairs) == 1 else names[(teacher, student, setting)]
+        fig.savefig(out, dpi=120)
+        plt.close(fig)
+        written.append(out)
+    return written
+
+
