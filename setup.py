@@ -77,7 +77,7 @@ setup(
     packages=find_packages(include=["ats_ms", "ats_ms.*"]),
     package_data={"ats_ms.cpu_conv": ["*.cpp"]},  # compiled on first use (ats_ms.cpu_conv.build)
     cmdclass={"build_py": BuildWithConfigs},
-    python_requires=">=3.9",
+    python_requires=">=3.9,<3.13",  # MindSpore 2.10's own range
     install_requires=[
         "mindspore>=2.10,<2.11",
         "numpy<2",  # MindSpore 2.10's first eager op fails with numpy 2.x

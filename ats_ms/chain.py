@@ -1,7 +1,7 @@
 """``python -m ats_ms.chain``: a teacher-assistant chain (teacher -> assistant -> ... -> student)
 as one experiment.
 
-    python -m ats_ms.chain --config configs/cifar100/ta_chain/resnet110_resnet32_resnet8.yaml [-- key=value ...]
+    python -m ats_ms.chain --config configs/cifar100/ta_chain/resnet110_resnet56_resnet20.yaml [-- key=value ...]
 
 The chain file lists stage configs in order; the first stage is trained as it is (usually a teacher with
 ``distill.method: none``, or an existing checkpoint given by ``checkpoint``), and every later stage

@@ -76,7 +76,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", action="append", choices=TARGETS,
                         help="target that must be able to train (repeatable; default CPU)")
-    parser.add_argument("--no-probe", action="store_true", help="only the static checks (no MindSpore process)")
+    parser.add_argument("--no-probe", action="store_true",
+                        help="only the static checks (no MindSpore process); exit code 1 when one of them fails")
     args = parser.parse_args(argv)
     requested = list(dict.fromkeys(args.device or ["CPU"]))
     version_lines = checks.versions()
@@ -117,7 +118,10 @@ def main(argv=None):
             print(f"verdict: ats_ms can train on {target} here.")
         else:
             print(f"verdict: ats_ms cannot train on {target} here; the failed checks above say what to fix.")
-    return 0 if all(can_train.values()) and not failed and not args.no_probe else 1
+    if args.no_probe:  # no verdict on training: the exit code tells whether a static check failed
+        static_failed = any(c.status == "fail" for t in requested for c in found[t])
+        return 1 if failed or static_failed else 0
+    return 0 if all(can_train.values()) and not failed else 1
 
 
 if __name__ == "__main__":
