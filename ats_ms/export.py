@@ -16,57 +16,11 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 from ats_ms.cli import run_cli
 from ats_ms.gpu_libs import prepare_for
 from ats_ms.config import load_config
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
-
-SUFFIX = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air"}
-TOLERANCE = 1e-4
-
-
-def export_and_verify(net, shape, batch_size, fmt, output):
-    """``shape``: (channels, height, width) of one input, or an int for a 3-channel square image."""
-    import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from mindspore import nn  # pylint: disable=import-outside-toplevel
-    shape = (3, shape, shape) if isinstance(shape, int) else tuple(shape)
-    x = np.random.RandomState(0).randn(batch_size, *shape).astype(np.float32)
-    base = output[: -len(SUFFIX[fmt])] if output.endswith(SUFFIX[fmt]) else output
-    os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
-    try:
-        ms.export(net, ms.Tensor(x), file_name=base, file_format=fmt)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise AtsError(f"Export to {fmt} failed: {str(exc).splitlines()[0]}. MINDIR works on every device; "
-                       "AIR needs an Ascend machine.") from None
-    path = base + SUFFIX[fmt]
-    if os.path.exists(path):
-        rd.make_ordinary(path)
-    if fmt != "MINDIR":
-        return path, None
-    try:
-        expected = net(ms.Tensor(x)).asnumpy()
-        got = nn.GraphCell(ms.load(path))(ms.Tensor(x)).asnumpy()
-        diff = float(np.abs(got - expected).max())
-    except (RuntimeError, ValueError, TypeError) as exc:
-        _remove(path)
-        raise AtsError(f"The exported model '{path}' could not be loaded back ({str(exc).splitlines()[0]}); it was "
-                       "removed.") from None
-    if not diff <= TOLERANCE:
-        _remove(path)
-        raise AtsError(f"The exported model differed from the checkpoint's network by {diff:.3g} (tolerance "
-                       f"{TOLERANCE}); '{path}' was removed, do not deploy an earlier copy either.")
-    return path, diff
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
 
 DEMO_DEFAULTS = {"device": "Ascend", "device_id": "0", "n_classes": "100", "net_name": "VGG8",
                  "ckpt_dir": "./ckpts/", "ckpt_name": "cifar100-ResNet14.ckpt"}
@@ -95,7 +49,9 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="the run's config.yaml (or give the demo flags below)")
     parser.add_argument("--checkpoint", help="best.ckpt of a run (or --ckpt_dir/--ckpt_name)")
-    parser.add_argument("--format", default="MINDIR", choices=sorted(SUFFIX), type=str.upper)
+    parser.add_argument("--format", default="MINDIR", choices=("AIR", "MINDIR", "ONNX", "TORCH"), type=str.upper,
+                        help="MINDIR (default), ONNX, AIR (Ascend only), or TORCH: a PyTorch state dict (.pth) for the "
+                             "reference network of the CIFAR resnet / wrn / vgg families")
     parser.add_argument("--output", help="file to write (default: next to the checkpoint, named after it)")
     parser.add_argument("--batch-size", type=int, default=1, help="batch dimension of the exported graph")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
@@ -121,14 +77,22 @@ def main(argv=None):
     cfg = load_config(args.config, overrides)
     prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
     from ats_ms.data.factory import input_shape  # pylint: disable=import-outside-toplevel
-    from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.export_model import SUFFIX, export_and_verify  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.restore import checkpoint_options, network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime, cpu_conv_mode="builtin")  # an exported graph holds MindSpore's operators only
     net, _ = network_from_checkpoint(cfg, args.checkpoint)
     output = args.output or os.path.splitext(args.checkpoint)[0] + "_" + cfg.model.arch + SUFFIX[args.format]
-    path, diff = export_and_verify(net, input_shape(cfg.data), args.batch_size, args.format, output)
-    check = f"reloaded, max |logit difference| {diff:.2e}" if diff is not None else "not reloaded (MINDIR only)"
+    path, diff = export_and_verify(net, input_shape(cfg.data), args.batch_size, args.format, output,
+                                   arch=cfg.model.arch, options=checkpoint_options(cfg, args.checkpoint))
+    if args.format == "TORCH":
+        check = f"loaded into the PyTorch reference network, max |logit difference| {diff:.2e}"
+    else:
+        check = f"reloaded, max |logit difference| {diff:.2e}" if diff is not None else "not reloaded (MINDIR only)"
     print(f"exported {cfg.model.arch} to {path} ({check})")
+    if args.format == "TORCH":
+        print(f"load it with: net = ats_ms.interop.torch_reference.build_torch_model('{cfg.model.arch}', classes); "
+              f"net.load_state_dict(torch.load('{path}'))")
     return 0
 
 

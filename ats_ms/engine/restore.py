@@ -25,6 +25,14 @@ def _classes_in_file(meta, params):
     return None
 
 
+def checkpoint_options(cfg, path, arch=None):
+    """The variant (``ats_ms.models.variants``) a checkpoint's network is built with: configured, else what the
+    checkpoint records, else the references'."""
+    arch = arch or cfg.model.arch
+    meta, _ = ckpt.read_meta(path, "checkpoint")
+    return variants.resolve(build_options(arch), variants.configured(cfg.model), meta, not demo.is_ats_checkpoint(meta))
+
+
 def network_from_checkpoint(cfg, path, num_classes=None, arch=None, pipeline=None, notes=None):
     """``num_classes``: explicit, else the config's, else the dataset's; the checkpoint must agree.
 

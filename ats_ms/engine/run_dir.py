@@ -55,29 +55,34 @@ def path(run_dir, name):
 
 # -- writing -------------------------------------------------------------------------------------------
 
-# What to do about a failed write, by the OS error's own cause.
+# What to do about a failed write, by the OS error's own cause ({again}: how to continue; {where}: the key or
+# option that chooses the folder).
 WRITE_FIXES = {
-    errno.ENOSPC: "Free space on that disk, then run the same command with --resume.",
-    errno.EDQUOT: "Your disk quota is used up: free space, then run the same command with --resume.",
-    errno.EACCES: "The folder is not writable by you: fix its permissions or choose another experiment.output_dir.",
-    errno.EPERM: "The folder is not writable by you: fix its permissions or choose another experiment.output_dir.",
-    errno.EROFS: "That file system is read-only: choose another experiment.output_dir.",
-    errno.ENAMETOOLONG: "The path is longer than the file system allows: shorten experiment.name or "
-                        "experiment.output_dir.",
-    errno.ENOTDIR: "A part of that path is a file, not a folder: choose another experiment.output_dir.",
+    errno.ENOSPC: "Free space on that disk, then {again}.",
+    errno.EDQUOT: "Your disk quota is used up: free space, then {again}.",
+    errno.EFBIG: "The file system refused a file this large (a file-size limit): raise the limit or choose another "
+                 "{where}, then {again}.",
+    errno.EACCES: "The folder is not writable by you: fix its permissions or choose another {where}.",
+    errno.EPERM: "The folder is not writable by you: fix its permissions or choose another {where}.",
+    errno.EROFS: "That file system is read-only: choose another {where}.",
+    errno.ENAMETOOLONG: "The path is longer than the file system allows: shorten it (experiment.name or {where}).",
+    errno.ENOTDIR: "A part of that path is a file, not a folder: choose another {where}.",
     errno.EISDIR: "That path is a folder: move it away or choose another name.",
 }
+RUN_FOLDER_WRITES = {"again": "run the same command with --resume", "where": "experiment.output_dir"}
 
 
 @contextlib.contextmanager
-def guarded_write(final_path, kept="the files written before it are unchanged"):
+def guarded_write(final_path, kept="the files written before it are unchanged", advice=None):
     """Turn an OSError (disk full, read-only folder, a name too long ...) into one ``RunFolderError`` that names
-    the OS error's cause and its fix; ``kept`` says what is left as it was."""
+    the OS error's cause and its fix; ``kept`` says what is left as it was.  ``advice``: {"again": ...,
+    "where": ...} for writes outside a run folder (the default speaks of --resume and experiment.output_dir)."""
     try:
         yield
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        fix = WRITE_FIXES.get(exc.errno, "Remove the cause, then run the same command with --resume.")
+        words = dict(RUN_FOLDER_WRITES, **(advice or {}))
+        fix = WRITE_FIXES.get(exc.errno, "Remove the cause, then {again}.").format(**words)
         raise RunFolderError(f"Could not write '{final_path}' ({reason}). Nothing was half-written: {kept}. "
                              f"{fix}") from None
 
