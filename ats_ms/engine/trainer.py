@@ -87,7 +87,7 @@ def train_group(cfgs, label_of=None):
     for i, m in enumerate(todo):  # positions in the loss network, which trains only these
         m.index = i
     if todo:
-        trainer = _GroupTrainer(todo, runtime, log)
+        trainer = GroupTrainer(todo, runtime, log)
         try:
             trainer.run()
         finally:
@@ -95,7 +95,7 @@ def train_group(cfgs, label_of=None):
     return [m.summary for m in members]
 
 
-class _GroupTrainer:
+class GroupTrainer:
     def __init__(self, members, runtime, log):
         self.members, self.runtime, self.log = members, runtime, log
         self.base_cfg = members[0].cfg
@@ -107,7 +107,9 @@ class _GroupTrainer:
         return [m for m in self.members if m.state.active]
 
     # -- build (nothing written) ------------------------------------------------------------------------
-    def _build(self):
+    def build(self):
+        """Datasets, networks (the teacher loaded and frozen), loss network, schedule, optimizer and training
+        step, exactly as the run will train them; nothing is written (``ats_ms.twin`` builds a run this way)."""
         cfg, runtime = self.base_cfg, self.runtime
         ms.set_seed(cfg.experiment.seed)
         self.shard = dict(num_shards=runtime.group_size, shard_id=runtime.rank)
@@ -253,7 +255,7 @@ class _GroupTrainer:
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self):
-        self._build()
+        self.build()
         self._load_states()
         self._open_folders()
         cfg = self.base_cfg

@@ -39,16 +39,25 @@ def check_exportable(arch, options):
                               "reference VGG. Export it as MINDIR or ONNX instead.")
 
 
-def torch_state_dict(named_arrays):
-    """``{ats_ms name: array}`` of a network -> an ordered ``{PyTorch name: array}``."""
-    names = set(named_arrays)
-    out = OrderedDict()
-    for name, value in named_arrays.items():
+def torch_names(names):
+    """``{ats_ms name: PyTorch name}`` for the parameters ``names`` of one network."""
+    names = set(names)
+    out = {}
+    for name in names:
         module, _, leaf = name.rpartition(".")
         if leaf in TORCH_BN_LEAVES and f"{module}.gamma" in names:
             leaf = TORCH_BN_LEAVES[leaf]
         torch_module = re.sub(r"(^|\.)layers\.(\d+)", lambda m: f"{m[1]}layer{int(m[2]) + 1}", module)
-        out[f"{torch_module}.{leaf}" if torch_module else leaf] = np.asarray(value, np.float32)
-        if leaf == "running_var":
-            out[f"{torch_module}.num_batches_tracked"] = np.zeros((), np.int64)
+        out[name] = f"{torch_module}.{leaf}" if torch_module else leaf
+    return out
+
+
+def torch_state_dict(named_arrays):
+    """``{ats_ms name: array}`` of a network -> an ordered ``{PyTorch name: array}``."""
+    renamed = torch_names(named_arrays)
+    out = OrderedDict()
+    for name, value in named_arrays.items():
+        out[renamed[name]] = np.asarray(value, np.float32)
+        if renamed[name].endswith(".running_var"):
+            out[renamed[name][: -len("running_var")] + "num_batches_tracked"] = np.zeros((), np.int64)
     return out
