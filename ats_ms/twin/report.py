@@ -21,11 +21,12 @@ def summary_lines(report):
              f"(|difference| {first['loss_difference']:.2e}); gradients of {first['parameters']} parameters agree to a "
              f"relative {first['gradient_max_relative_difference']:.2e} at worst ({first['gradient_worst_parameter']})",
              f"learning rates: max |difference| {report['lr_max_difference']:.2e} over {report['steps']} steps",
-             f"loss curves: max |difference| {report['loss_difference_first_10_steps_max']:.2e} over the first 10 steps, "
-             f"{report['loss_difference_max']:.2e} over the run, mean {report['loss_difference_last_epoch_mean']:.2e} "
-             "in the last epoch"]
+             f"loss curves: max |difference| {report['loss_difference_first_10_steps_max']:.2e} over the first 10 "
+             f"steps, {report['loss_difference_max']:.2e} over the run, mean "
+             f"{report['loss_difference_last_epoch_mean']:.2e} in the last epoch"]
     for e in report["evaluations"]:
-        lines.append(f"epoch {e['epoch']}: test top-1 ats_ms {e['top1_mindspore']:.2f}, PyTorch {e['top1_pytorch']:.2f}")
+        lines.append(f"epoch {e['epoch']}: test top-1 ats_ms {e['top1_mindspore']:.2f}, "
+                     f"PyTorch {e['top1_pytorch']:.2f}")
     lines.append(f"{report['seconds']:.0f} s")
     return lines
 
