@@ -2,6 +2,7 @@
 
     python -m ats_ms.report runs/cifar100 [more dirs] [--output results.md] [--heatmap fig10.png --metric last]
     python -m ats_ms.report runs/quickstart --curves curves.png
+    python -m ats_ms.report runs/cifar10/capacity_fit --select --heatmap grid.png --metric val
 
 Finds every finished run (a ``summary.json`` beside its ``config.yaml``) under the given folders and
 groups runs that differ only in ``experiment.seed`` (everything else that defines the experiment, the
@@ -14,6 +15,9 @@ mean top-1 over the tau_target x tau_wrong grid of each teacher/student pair, li
 paper; it needs matplotlib (the plot extra).
 Runs trained together in one shared-teacher group (``ats_ms.sweep --shared-teacher``) are marked: their
 numbers come from the same initial weights and batches, so differences between them are paired.
+
+``--select`` adds, per teacher, the best TS and the best ATS setting chosen on the validation split (never on
+the test set) and their test top-1 difference seed by seed (``ats_ms.results.selection``).
 
 ``--curves`` draws, for every run with a ``metrics.jsonl`` (finished or not), test top-1, training top-1
 and the training cross-entropy on the labels per epoch, one line per setting labelled by teacher, student, method and
@@ -29,6 +33,7 @@ from ats_ms.cli import run_cli
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
 from ats_ms.results.figures import heatmaps, plot_curves
+from ats_ms.results import selection
 from ats_ms.results.runs import find_runs, group_runs, run_folders
 from ats_ms.results.tables import markdown_table
 
@@ -42,6 +47,9 @@ def main(argv=None):
     parser.add_argument("--heatmap", help="PNG path for the tau_target x tau_wrong heat map(s)")
     parser.add_argument("--metric", choices=("best", "last", "val"), default="last",
                         help="heat-map value: best or last test top-1, or the last validation top-1")
+    parser.add_argument("--select", action="store_true",
+                        help="also the best TS and the best ATS per teacher, chosen on the validation split, and their "
+                             "paired per-seed test difference")
     parser.add_argument("--curves", help="PNG path: test / training top-1 and training label cross-entropy per epoch, "
                                              "one line per setting")
     args = parser.parse_args(argv)
@@ -58,6 +66,8 @@ def main(argv=None):
         raise AtsError(f"No finished runs (summary.json + config.yaml) under {', '.join(args.roots)}.")
     rows = group_runs(runs)
     table = markdown_table(rows)
+    if args.select:
+        table += "\n\n" + selection.markdown(selection.select(runs))
     print(table)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

@@ -42,3 +42,30 @@ def test_run_names_folders_and_logging_do_not_split_a_setting(tmp_path):
     assert row["seeds"] == 2 and row["setting"] == "" and row["val_mean"] == 42.0
     table = markdown_table([row])
     assert "| setting |" not in table and "last validation top-1 %" in table and "42.00 ± 2.83" in table
+
+
+def _student(root, teacher, taus, seed, val, test):
+    name = f"{teacher}_{taus[0]}_{taus[1]}_s{seed}"
+    return _run(root, name, [f"teacher.arch={teacher}", "teacher.checkpoint=t.ckpt", "distill.method=ats",
+                             f"distill.tau_target={taus[0]}", f"distill.tau_wrong={taus[1]}", f"experiment.seed={seed}",
+                             "data.val_per_class=5"], test, val=val)
+
+
+def test_the_best_ts_and_ats_are_chosen_on_validation_and_compared_seed_by_seed(tmp_path):
+    from ats_ms.results.selection import markdown, select
+    # resnet20: TS 4 wins on validation (though TS 2 is better on test); ATS 4/2 wins on validation
+    for seed, (v2, t2, v4, t4, va, ta, vb, tb) in enumerate([(60, 80, 70, 75, 72, 74, 50, 90),
+                                                              (62, 82, 70, 76, 71, 77, 50, 90)]):
+        _student(tmp_path, "resnet20", (2, 2), seed, v2, t2)
+        _student(tmp_path, "resnet20", (4, 4), seed, v4, t4)
+        _student(tmp_path, "resnet20", (4, 2), seed, va, ta)
+        _student(tmp_path, "resnet20", (6, 3), seed, vb, tb)
+    _student(tmp_path, "resnet56", (4, 4), 0, 50, 60)  # no ATS run for this teacher
+    rows = {r["teacher"]: r for r in select(find_runs([str(tmp_path)]))}
+    r = rows["resnet20"]
+    assert (r["ts"]["tau_target"], r["ats"]["tau_target"], r["ats"]["tau_wrong"]) == (4, 4, 2)
+    assert r["ts"]["test"][0] == 75.5 and r["paired"] == [(0, -1.0), (1, 1.0)] and r["cells"] == 4
+    assert rows["resnet56"]["ats"] is None and rows["resnet56"]["paired"] == []
+    table = markdown(list(rows.values()))
+    assert "| resnet20 | resnet8 | 240 | 4 | 4/4 | 70.00 ± 0.00 | 75.50 ± 0.71 | 4/2 |" in table
+    assert "-1.00 (seed 0), +1.00 (seed 1) | +0.00 |" in table

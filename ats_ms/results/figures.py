@@ -67,10 +67,13 @@ def heatmaps(rows, path, metric="last"):
         grid = [[cells.get((a, b), float("nan")) for b in t2] for a in t1]
         fig, ax = plt.subplots(figsize=(1.1 * len(t2) + 2.5, 0.8 * len(t1) + 2))
         image = ax.imshow(grid, cmap="viridis", origin="lower", aspect="auto")
+        finite = [v for row in grid for v in row if not math.isnan(v)]
+        middle = (min(finite) + max(finite)) / 2 if finite else 0.0
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
-                if not math.isnan(value):
-                    ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white", fontsize=8)
+                if not math.isnan(value):  # dark text on the bright half of the colour map
+                    ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                            color="black" if value > middle else "white")
         ax.set_xticks(range(len(t2)), [f"{v:g}" for v in t2])
         ax.set_yticks(range(len(t1)), [f"{v:g}" for v in t1])
         ax.set_xlabel("tau_wrong (tau2)")

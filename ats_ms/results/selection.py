@@ -1,0 +1,100 @@
+"""Best TS against best ATS per teacher, chosen on the validation split, compared pair by pair.
+
+For each teacher (and everything else that defines the runs except the temperatures and the seed), the
+temperature-scaled students fall into TS (tau_target == tau_wrong) and ATS (tau_target != tau_wrong).  The best
+of each is the setting with the highest last validation top-1 (``data.val_per_class``) averaged over its seeds:
+the test set plays no part in the choice.  The two chosen settings are then compared on the test set seed by
+seed; a seed's two runs trained in one shared-teacher group saw the same initial weights and batches, so their
+difference is paired.  Runs without a validation split are chosen by nothing and reported as such.
+"""
+import json
+import math
+from collections import defaultdict
+
+from ats_ms.results.runs import mean_std, setting_of
+from ats_ms.results.tables import pm
+
+TEMPERATURE_KEYS = ("distill.tau_target", "distill.tau_wrong")
+
+
+def _family_key(setting):
+    rest = {k: v for k, v in setting.items() if k not in TEMPERATURE_KEYS and k != "distill.method"}
+    return json.dumps(rest, sort_keys=True, default=str)
+
+
+def _candidates(runs):
+    """{family: {(tau_target, tau_wrong): {seed: summary}}} for the TS/KD/ATS runs, and {family: setting}."""
+    families, example = defaultdict(lambda: defaultdict(dict)), {}
+    for _, cfg, summary in runs:
+        setting = setting_of(cfg)
+        if setting["distill.method"] not in ("ts", "kd", "ats"):
+            continue
+        family = _family_key(setting)
+        example[family] = setting
+        taus = (float(setting["distill.tau_target"]), float(setting["distill.tau_wrong"]))
+        families[family][taus][int(cfg["experiment"]["seed"])] = summary
+    return families, example
+
+
+def _best(cells, want_ts):
+    """The (taus, seeds) with the highest mean last validation top-1 among TS or ATS cells, or None."""
+    best, best_val = None, -math.inf
+    for taus, seeds in sorted(cells.items()):
+        if (taus[0] == taus[1]) != want_ts:
+            continue
+        val = mean_std([s.get("last_val_top1") for s in seeds.values()])[0]
+        if not math.isnan(val) and val > best_val:
+            best, best_val = (taus, seeds), val
+    return best
+
+
+def select(runs):
+    """One row per teacher family: the chosen TS and ATS, their validation and test top-1, and the paired
+    per-seed test differences (ATS - TS)."""
+    families, example = _candidates(runs)
+    rows = []
+    for family, cells in families.items():
+        setting = example[family]
+        ts, ats = _best(cells, True), _best(cells, False)
+        row = {"teacher": setting["teacher.arch"], "student": setting["model.arch"], "cells": len(cells),
+               "epochs": setting["schedule.epochs"], "ts": None, "ats": None, "paired": []}
+        for name, chosen in (("ts", ts), ("ats", ats)):
+            if chosen is None:
+                continue
+            taus, seeds = chosen
+            row[name] = {"tau_target": taus[0], "tau_wrong": taus[1], "seeds": sorted(seeds),
+                         "val": mean_std([s.get("last_val_top1") for s in seeds.values()]),
+                         "test": mean_std([s.get("last_top1") for s in seeds.values()])}
+        if ts and ats:
+            common = sorted(set(ts[1]) & set(ats[1]))
+            row["paired"] = [(seed, ats[1][seed]["last_top1"] - ts[1][seed]["last_top1"]) for seed in common]
+        rows.append(row)
+    return sorted(rows, key=lambda r: (str(r["student"]), str(r["teacher"]), r["epochs"]))
+
+
+def _taus(choice):
+    return "-" if choice is None else f"{choice['tau_target']:g}/{choice['tau_wrong']:g}"
+
+
+def _scores(choice):
+    if choice is None:
+        return "-", "-"
+    return pm(*choice["val"]), pm(*choice["test"])
+
+
+def markdown(rows):
+    head = ("| teacher | student | epochs | grid cells | best TS | TS validation % | TS test % | best ATS | "
+            "ATS validation % | ATS test % | ATS - TS, test, per seed | mean |")
+    lines = [head, "|" + "---|" * 12]
+    for r in rows:
+        ts_val, ts_test = _scores(r["ts"])
+        ats_val, ats_test = _scores(r["ats"])
+        per_seed = ", ".join(f"{d:+.2f} (seed {s})" for s, d in r["paired"]) or "-"
+        mean = f"{sum(d for _, d in r['paired']) / len(r['paired']):+.2f}" if r["paired"] else "-"
+        lines.append(f"| {r['teacher']} | {r['student']} | {r['epochs']} | {r['cells']} | {_taus(r['ts'])} | {ts_val} | "
+                     f"{ts_test} | {_taus(r['ats'])} | {ats_val} | {ats_test} | {per_seed} | {mean} |")
+    lines.append("")
+    lines.append("Best = highest last validation top-1 (mean over seeds) among the TS settings (tau_target = tau_wrong) "
+                 "or the ATS settings (tau_target != tau_wrong); test top-1 is the last epoch's, mean ± sample standard "
+                 "deviation over seeds; a seed's ATS and TS runs shared initial weights and batches (paired).")
+    return "\n".join(lines)
