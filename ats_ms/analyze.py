@@ -30,14 +30,21 @@ from ats_ms.errors import ConfigError
 
 
 def parse_net(text, flag):
-    """``arch:path`` or ``label=arch:path``.  The path is everything after the first ':', so paths may
-    contain ':' and '=' (every sweep point's folder does)."""
-    head, sep, path = text.partition(":")
-    label, _, arch = head.rpartition("=")
-    if not sep or not arch or not path:
+    """``ARCH:CHECKPOINT`` or ``LABEL=ARCH:CHECKPOINT``.  ARCH is a network name, ``mindcv:<name>`` included (its
+    own ':' is part of it); the checkpoint path is everything after ARCH's ':', so paths may contain ':' and '='
+    (every sweep point's folder does).  A LABEL is recognised only before the first ':'."""
+    label, rest = "", text
+    if "=" in text.split(":", 1)[0]:
+        label, _, rest = text.partition("=")
+    if rest.lower().startswith("mindcv:"):
+        name, sep, path = rest[len("mindcv:"):].partition(":")
+        arch = rest[:len("mindcv:")] + name
+    else:
+        arch, sep, path = rest.partition(":")
+    if not sep or not arch or not path or arch.lower() == "mindcv:":
         raise ConfigError(f"{flag} '{text}' must be ARCH:CHECKPOINT (optionally LABEL=ARCH:CHECKPOINT), "
-                          "e.g. resnet110:runs/t/best.ckpt.")
-    check_arch(arch, f"{flag} '{text}'")
+                          "e.g. resnet110:runs/t/best.ckpt or mindcv:resnet18:teachers/r18.ckpt.")
+    check_arch(arch, f"{flag} {text}")
     if not os.path.isfile(path):
         raise ConfigError(f"{flag} '{text}': the checkpoint '{path}' does not exist.")
     return label or arch, arch, path

@@ -54,7 +54,10 @@ def load_chain(path):
             raise ConfigError(f"Chain file '{path}', stage {i}: only the first stage may give a ready checkpoint.")
         out.append(dict(stage, config=os.path.join(base, stage["config"])))
     name = str(spec.get("name") or os.path.splitext(os.path.basename(path))[0])
-    check_run_name(name, f"chain file '{path}': name")
+    try:
+        check_run_name(name, "name")
+    except ConfigError as exc:
+        raise ConfigError(f"Chain file '{path}': {exc}") from None
     return name, str(spec.get("output_dir", "runs")), out
 
 

@@ -19,6 +19,7 @@ other), so eval, analyze and distillation feed it accordingly.  The result loads
 """
 import argparse
 import os
+import re
 import sys
 
 from ats_ms.cli import run_cli
@@ -39,6 +40,13 @@ def read_torch_file(path):
     except IsADirectoryError:
         raise CheckpointError(f"'{path}' is a folder, not a checkpoint file.") from None
     except Exception as exc:  # pylint: disable=broad-except
+        asked = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        if "Weights only load failed" in str(exc):
+            what = f"it names {asked.group(1)}" if asked else "it names objects that are not tensors"
+            raise CheckpointError(f"'{path}' asks to run code when it is loaded ({what}, which a file of weights does "
+                                  "not need); ats_ms will not load it. If the file comes from a source you trust (some "
+                                  "training scripts pickle their own objects beside the weights), save its state_dict "
+                                  "alone from PyTorch and convert that file.") from None
         raise CheckpointError(f"'{path}' cannot be read as a PyTorch checkpoint ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''}).") from None
     from ats_ms.interop.pytorch import unwrap  # pylint: disable=import-outside-toplevel

@@ -115,3 +115,14 @@ def test_analyze_on_trained_and_converted_teachers(tmp_path):
         assert -1 <= report["agreement"]["resnet14 vs torch_r8"]["kendall"] <= 1
         assert -1 <= report["affinity_consistency"]["resnet14 vs torch_r8"]["class_spearman_mean"] <= 1
         assert "| resnet14 vs torch_r8 |" in table
+
+
+def test_a_teacher_spec_names_any_network_mindcv_included(tmp_path):
+    """ARCH:CHECKPOINT where ARCH may hold a ':' of its own (mindcv:<name>) and the path ':' and '='."""
+    from ats_ms.analyze import parse_net
+    path = tmp_path / "tau_target=4__x:y.ckpt"
+    path.write_bytes(b"0")
+    assert parse_net(f"mindcv:resnet18:{path}", "--teacher") == ("mindcv:resnet18", "mindcv:resnet18", str(path))
+    assert parse_net(f"big=mindcv:resnet50:{path}", "--teacher") == ("big", "mindcv:resnet50", str(path))
+    assert parse_net(f"resnet8:{path}", "--teacher") == ("resnet8", "resnet8", str(path))
+    assert parse_net(f"t=wrn_16_1:{path}", "--teacher") == ("t", "wrn_16_1", str(path))

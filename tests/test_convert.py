@@ -1,4 +1,6 @@
 """PyTorch teacher import: reference PyTorch networks -> ats_ms, same logits in eval mode."""
+import os
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,22 @@ def test_bottleneck_stage_names_are_mapped():
     source["bn1.num_batches_tracked"] = np.zeros((), np.int64)
     mapped, unused = map_state_dict(source, dict(net.parameters_and_names()))
     assert len(mapped) == len(list(net.get_parameters())) and unused == []
+
+
+def test_a_file_that_asks_to_run_code_is_refused_without_advice_to_run_it(tmp_path):
+    """torch.load(weights_only=True) refuses such a file and suggests weights_only=False; ats_ms says what the
+    file asks for and that it will not load it."""
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "teacher.pth"
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "opt": Payload()}, path)
+    marker.unlink(missing_ok=True)  # torch.save ran nothing; be sure
+    proc = run_cli("ats_ms.convert", ["--arch", "resnet8", "--input", str(path), "--output", str(tmp_path / "c.ckpt")])
+    message = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "asks to run code when it is loaded" in message and "system" in message
+    assert "weights_only=False" not in message and "will not load it" in message
+    assert not marker.exists() and not (tmp_path / "c.ckpt").exists()

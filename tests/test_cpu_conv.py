@@ -257,3 +257,13 @@ def test_concurrent_first_uses_build_once_into_an_empty_cache(onednn, tmp_path):
     assert len(paths) == 1 and str(tmp_path) in paths.pop()
     built = [f for _, _, files in os.walk(tmp_path) for f in files if f.endswith(".so")]
     assert built == [build.LIBRARY_NAME]  # no partial file left behind
+
+
+def test_a_build_killed_mid_compile_leaves_nothing_behind_for_long(onednn):
+    """A compile killed between mkstemp and the rename leaves a partial library; the next use removes it."""
+    folder = os.path.dirname(build.built_library())
+    stale = os.path.join(folder, build.PARTIAL_PREFIX + "killed.so")
+    with open(stale, "wb") as f:
+        f.write(b"\x7fELF half a library")
+    assert build.built_library() == os.path.join(folder, build.LIBRARY_NAME)
+    assert not [n for n in os.listdir(folder) if n.startswith(build.PARTIAL_PREFIX)]

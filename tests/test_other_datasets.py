@@ -36,6 +36,42 @@ def test_cub_and_dogs_follow_their_release_lists(tmp_path):
     assert labels == [0, 0, 1, 1, 2, 2] and info.class_names == folders and info.num_samples == 6
 
 
+def test_stray_entries_beside_the_breed_folders_shift_no_label(tmp_path):
+    """A .DS_Store or a stray file in Images/ is not a breed; an empty breed folder is named, not a class."""
+    folders = dogs_tree(str(tmp_path / "dogs"))
+    images = tmp_path / "dogs" / "Images"
+    (images / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (images / "README.txt").write_text("downloaded from the Stanford Dogs page")
+    (images / folders[0] / "._n02085000_0.jpg").write_bytes(b"\0\5\26\7 macOS resource fork")
+    for split in ("train", "test"):
+        labels, _, info = _labels("stanford_dogs", tmp_path / "dogs", split, "data.image_size=32")
+        assert info.class_names == folders and info.num_classes == 3 and labels == [0, 0, 1, 1, 2, 2]
+    (images / "n02080000-Aaa_empty").mkdir()
+    with pytest.raises(DatasetError, match="Breed folder '.*n02080000-Aaa_empty' holds no images"):
+        _labels("stanford_dogs", tmp_path / "dogs", "train")
+
+
+def test_hidden_and_stray_entries_are_no_classes_in_folder_layouts(tmp_path):
+    """ImageNet's train/ and image folders take their classes from folders: hidden folders and files are not
+    classes, hidden files are not images."""
+    from layout_fixtures import WNIDS, imagenet_tree, write_jpeg
+    root = tmp_path / "imagenet"
+    imagenet_tree(str(root), train=2, val=1)
+    write_jpeg(str(root / "train" / ".ipynb_checkpoints" / "x.JPEG"), 0, 1)
+    (root / "train" / "LICENSE").write_text("terms")
+    write_jpeg(str(root / "train" / WNIDS[0] / "._hidden.JPEG"), 0, 2)
+    labels, _, info = _labels("imagenet", root, "train", "data.image_size=32")
+    assert info.class_names == WNIDS and labels == [0, 0, 1, 1, 2, 2]
+    folder = tmp_path / "folder"
+    for split in ("train", "val"):
+        for c in ("a", "b"):
+            write_jpeg(str(folder / split / c / "0.jpg"), 0, 3)
+        write_jpeg(str(folder / split / ".cache" / "0.jpg"), 0, 4)
+        (folder / split / "notes.txt").write_text("x")
+    labels, _, info = _labels("image_folder", folder, "train", "data.image_size=8")
+    assert info.class_names == ["a", "b"] and sorted(labels) == [0, 1]
+
+
 def test_broken_fine_grained_releases_are_named(tmp_path):
     cub_tree(str(tmp_path / "cub"))
     with open(tmp_path / "cub" / "classes.txt", "a") as f:

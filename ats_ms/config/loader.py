@@ -178,6 +178,10 @@ def _check_rules(cfg):
         raise ConfigError("data.train_samples (the first N images) and data.subset_per_class / data.val_per_class "
                           "(a class-balanced subset and its validation split) choose the training images in two "
                           "ways; set one of them.")
+    if cfg.schedule.policy in ("cosine", "poly") and cfg.schedule.min_lr > cfg.optim.lr:
+        raise ConfigError(f"'schedule.min_lr' ({cfg.schedule.min_lr:g}) is above optim.lr ({cfg.optim.lr:g}): the "
+                          f"{cfg.schedule.policy} schedule would raise the learning rate from optim.lr to min_lr instead "
+                          "of lowering it. min_lr is the floor the rate decays to; set it below optim.lr (0 is usual).")
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
     d = cfg.distill

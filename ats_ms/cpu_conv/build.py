@@ -27,6 +27,7 @@ import tempfile
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onednn_conv.cpp")
 LIBRARY_NAME = "libats_conv.so"
+PARTIAL_PREFIX = ".building-"  # a compile in progress writes here, then renames it to LIBRARY_NAME
 HEADER = os.path.join("oneapi", "dnnl", "dnnl.hpp")
 INSTALL_HEADERS = 'pip install "ats_ms[cpu]" (oneDNN headers from PyPI)'
 
@@ -127,6 +128,15 @@ def compile_command(compiler, include, onednn_lib, output):
             "-l:libdnnl.so.3", f"-Wl,-rpath,{lib_dir}", "-lpthread", "-o", output]
 
 
+def _remove_partial_builds(folder):
+    for name in os.listdir(folder):
+        if name.startswith(PARTIAL_PREFIX):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
 def built_library():
     """Path of the compiled library, building it if this environment has not yet.  Raises Unavailable."""
     if not os.path.isfile(SOURCE):
@@ -138,6 +148,7 @@ def built_library():
     folder = os.path.join(cache_root(), "cpu_conv", build_key(compiler, version, onednn_lib))
     library = os.path.join(folder, LIBRARY_NAME)
     if os.path.isfile(library):
+        _remove_partial_builds(folder)  # left by a build killed mid-compile; none runs once the library exists
         return library
     try:
         os.makedirs(folder, exist_ok=True)
@@ -149,7 +160,8 @@ def built_library():
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.isfile(library):  # another process built it while this one waited
             return library
-        fd, partial = tempfile.mkstemp(prefix=".building-", suffix=".so", dir=folder)
+        _remove_partial_builds(folder)  # this process holds the build lock: any partial build is a dead one's
+        fd, partial = tempfile.mkstemp(prefix=PARTIAL_PREFIX, suffix=".so", dir=folder)
         os.close(fd)
         command = compile_command(compiler, include, onednn_lib, partial)
         try:

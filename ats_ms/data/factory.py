@@ -136,6 +136,11 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     data = source.build(sampler, workers)
     data = data.map(ops, input_columns="image", num_parallel_workers=workers)
     batch_size = batch_size or (cfg.batch_size if train else cfg.eval_batch_size)
+    if used == 0:
+        raise DatasetError(f"The {split} split of {source.name} at {source.location} holds no samples"
+                           + (" (data.speech_split=official takes it from the release's lists: validation_list.txt / "
+                              "testing_list.txt)" if source.name == "speech_commands" else "")
+                           + ". Restore the split's files or lists; nothing was trained.")
     if train and used < batch_size:
         raise DatasetError(f"The training split has {used} images on this rank, fewer than one batch of "
                            f"{batch_size}: lower data.batch_size or use more data.")

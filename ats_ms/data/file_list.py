@@ -41,12 +41,43 @@ def file_list_dataset(paths, labels, sampler, num_parallel_workers):
     return data.map(ds.transforms.TypeCast(ms.int32), input_columns="label")
 
 
+def read_text_lines(path, fix):
+    """The lines of a UTF-8 text file (the release lists of every dataset are ASCII); a line that is not UTF-8 is
+    a ``DatasetError`` naming the file and the line, with ``fix``."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise DatasetError(f"'{path}' cannot be read ({exc.strerror or exc}).") from None
+    lines = raw.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"'{path}' line {number} is not UTF-8 text (byte {exc.start + 1}: "
+                               f"{line[exc.start:exc.start + 1]!r}); the release's lists are plain ASCII. {fix}") from None
+    return [line.decode("utf-8") for line in lines]
+
+
+def visible(name):
+    """Hidden entries (``.DS_Store``, macOS ``._<name>`` copies, ``.ipynb_checkpoints``) are never data."""
+    return not name.startswith(".")
+
+
+def class_folders(folder):
+    """The class folders of ``folder``, sorted: its visible sub-folders (files and hidden entries are ignored)."""
+    return sorted(d for d in os.listdir(folder) if visible(d) and os.path.isdir(os.path.join(folder, d)))
+
+
 def images_in(folder, recursive=False):
-    """Sorted image files of ``folder`` (by extension, case-insensitive)."""
+    """Sorted image files of ``folder`` (by extension, case-insensitive; hidden files ignored)."""
     if recursive:
-        found = [os.path.join(d, n) for d, _, names in os.walk(folder) for n in names]
+        found = []
+        for dirpath, subdirs, names in os.walk(folder):
+            subdirs[:] = [d for d in subdirs if visible(d)]
+            found += [os.path.join(dirpath, n) for n in names if visible(n)]
     else:
-        found = [os.path.join(folder, n) for n in os.listdir(folder)]
+        found = [os.path.join(folder, n) for n in os.listdir(folder) if visible(n)]
     return sorted(p for p in found if p.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(p))
 
 

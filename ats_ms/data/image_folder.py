@@ -14,7 +14,7 @@ import mindspore.dataset as ds
 import mindspore.dataset.transforms as T
 
 from ats_ms.data import constants as C
-from ats_ms.data.file_list import verify_as_configured
+from ats_ms.data.file_list import class_folders, verify_as_configured
 from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
@@ -34,7 +34,7 @@ def _split_dir(root, split):
 
 
 def _list_images(path):
-    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
+    classes = class_folders(path)
     files = {}
     for c in classes:
         found = []

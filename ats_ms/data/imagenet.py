@@ -23,7 +23,7 @@ import re
 from scipy.io import loadmat  # SciPy comes with MindSpore (one of its requirements)
 
 from ats_ms.data import constants as C
-from ats_ms.data.file_list import file_list_dataset, images_in, verify_as_configured
+from ats_ms.data.file_list import class_folders, file_list_dataset, images_in, read_text_lines, verify_as_configured
 from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
@@ -33,7 +33,7 @@ DEVKIT = os.path.join("ILSVRC2012_devkit_t12", "data")
 
 def _classes(train_dir, expected):
     require_folder(train_dir, "Training folder", expected)
-    wnids = sorted(d for d in os.listdir(train_dir) if os.path.isdir(os.path.join(train_dir, d)))
+    wnids = class_folders(train_dir)
     if not wnids:
         raise DatasetError(f"'{train_dir}' has no class folders. Expected {expected}")
     return wnids
@@ -58,10 +58,23 @@ def _devkit_labels(root, files, wnids):
     """Raw validation folder: the devkit's ILSVRC2012 IDs (sorted file order), mapped to wnids by meta.mat."""
     truth = os.path.join(root, DEVKIT, "ILSVRC2012_validation_ground_truth.txt")
     meta = os.path.join(root, DEVKIT, "meta.mat")
-    synsets = loadmat(meta, squeeze_me=True)["synsets"]
-    id_to_wnid = {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets}
-    with open(truth, encoding="utf-8") as f:
-        ids = [int(line) for line in f if line.strip()]
+    try:
+        synsets = loadmat(meta, squeeze_me=True)["synsets"]
+        id_to_wnid = {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets}
+    except (ValueError, TypeError, KeyError, IndexError, OSError, NotImplementedError) as exc:
+        raise DatasetError(f"'{meta}' cannot be read as the ILSVRC-2012 devkit's meta.mat ({type(exc).__name__}: "
+                           f"{str(exc)[:120]}); it should be the MATLAB file with a 'synsets' table. Unpack the devkit "
+                           "again, or sort val/ into val/<wnid>/ folders (see the Datasets page).") from None
+    ids = []
+    for number, line in enumerate(_text_lines(truth), start=1):
+        if line.strip():
+            if not line.strip().isdigit():
+                raise DatasetError(f"'{truth}' line {number} is not an ILSVRC2012 class id: {line.strip()[:60]!r}.")
+            ids.append(int(line))
+    unknown = sorted(set(ids) - set(id_to_wnid))
+    if unknown:
+        raise DatasetError(f"'{truth}' uses class id {unknown[0]}, which '{meta}' does not define: the two files come "
+                           "from different devkits.")
     if len(ids) != len(files):
         raise DatasetError(f"'{truth}' labels {len(ids):,} images but '{os.path.dirname(files[0])}' holds "
                            f"{len(files):,}: the validation folder is incomplete or holds other files.")
@@ -69,18 +82,29 @@ def _devkit_labels(root, files, wnids):
 
 
 def _kaggle_labels(csv_path, files):
-    with open(csv_path, encoding="utf-8") as f:
-        table = {row["ImageId"]: row["PredictionString"].split()[0] for row in csv.DictReader(f)}
+    table = {}
+    for number, row in enumerate(csv.DictReader(_text_lines(csv_path)), start=2):
+        image, prediction = row.get("ImageId"), row.get("PredictionString")
+        if not image or not prediction or not prediction.split():
+            raise DatasetError(f"'{csv_path}' row {number} has no {'ImageId' if not image else 'PredictionString'} "
+                               f"({', '.join(f'{k}={v!r}' for k, v in row.items() if k)}); each row is "
+                               "'ImageId,<wnid> <box> ...' as in the Kaggle release.")
+        table[image] = prediction.split()[0]
     missing = [p for p in files if os.path.splitext(os.path.basename(p))[0] not in table]
     if missing:
         raise DatasetError(f"'{csv_path}' has no label for '{missing[0]}' ({len(missing)} images unlabelled).")
     return [table[os.path.splitext(os.path.basename(p))[0]] for p in files]
 
 
+def _text_lines(path):
+    """The lines of a UTF-8 list file; a byte that is not UTF-8 is named by file and line."""
+    return read_text_lines(path, "Re-extract the file from the release.")
+
+
 def _imagenet_val(root, wnids):
     val = os.path.join(root, "val")
     require_folder(val, "ImageNet validation folder", "val/<wnid>/*.JPEG, or val/*.JPEG with the devkit.")
-    subfolders = sorted(d for d in os.listdir(val) if os.path.isdir(os.path.join(val, d)))
+    subfolders = class_folders(val)
     if subfolders:
         unknown = [d for d in subfolders if d not in wnids]
         if unknown:
@@ -138,8 +162,7 @@ def tiny_imagenet_source(cfg, split, limit=None):
     if not os.path.isfile(listed):
         raise DatasetError(f"'{listed}' is missing: it names the 200 classes of Tiny-ImageNet. Point data.root at the "
                            "unpacked tiny-imagenet-200/ folder.")
-    with open(listed, encoding="utf-8") as f:
-        wnids = sorted({line.strip() for line in f if line.strip()})
+    wnids = sorted({line.strip() for line in _text_lines(listed) if line.strip()})
     if split == "train":
         paths, labels = _listed(lambda w: os.path.join(root, "train", w, "images"), wnids,
                                 "train/<wnid>/images/*.JPEG for every wnid of wnids.txt.")
@@ -148,16 +171,15 @@ def tiny_imagenet_source(cfg, split, limit=None):
         if not os.path.isfile(notes):
             raise DatasetError(f"'{notes}' is missing: it labels the validation images (file, wnid, box per line).")
         files, names = [], []
-        with open(notes, encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                parts = line.split("\t")
-                if len(parts) < 2:
-                    raise DatasetError(f"'{notes}' line {number} is not 'file<TAB>wnid<TAB>box': {line.strip()[:80]!r}.")
-                path = os.path.join(root, "val", "images", parts[0].strip())
-                if not os.path.isfile(path):
-                    raise DatasetError(f"'{notes}' line {number} names '{path}', which does not exist.")
-                files.append(path)
-                names.append(parts[1].strip())
+        for number, line in enumerate(_text_lines(notes), start=1):
+            parts = line.split("\t")
+            if len(parts) < 2:
+                raise DatasetError(f"'{notes}' line {number} is not 'file<TAB>wnid<TAB>box': {line.strip()[:80]!r}.")
+            path = os.path.join(root, "val", "images", parts[0].strip())
+            if not os.path.isfile(path):
+                raise DatasetError(f"'{notes}' line {number} names '{path}', which does not exist.")
+            files.append(path)
+            names.append(parts[1].strip())
         paths, labels = _map_wnids(names, wnids, files, f"'{notes}'")
     verify_as_configured(cfg, paths)
     return _source("tiny_imagenet", split, paths, labels, wnids, cfg.image_size or 64, "cifar", root, resize=True)

@@ -29,6 +29,7 @@ import numpy as np
 import mindspore as ms
 import mindspore.dataset as ds
 
+from ats_ms.data.file_list import read_text_lines
 from ats_ms.data.source import Source, require_folder
 from ats_ms.errors import DatasetError
 
@@ -76,8 +77,8 @@ def _read_list(root, name):
     if not os.path.isfile(path):
         raise DatasetError(f"'{path}' is missing: data.speech_split=official splits by the release's lists. Restore "
                            "it, or use data.speech_split=paper (80/20 by speaker).")
-    with open(path, encoding="utf-8") as f:
-        return {line.strip().replace("\\", "/") for line in f if line.strip()}
+    return {line.strip().replace("\\", "/") for line in read_text_lines(path, "Restore it from the release.")
+            if line.strip()}
 
 
 def split_files(root, policy):

@@ -19,6 +19,12 @@ from ats_ms.engine.schedule import create_scheduler
 from ats_ms.errors import RunFolderError
 
 
+def _state_config(state_path):
+    """The config saved beside a training state (its own run folder's), or how to find it."""
+    saved = os.path.join(os.path.dirname(os.path.abspath(state_path)), rd.CONFIG)
+    return saved if os.path.isfile(saved) else f"the config.yaml of the run folder that wrote {state_path}"
+
+
 def check_resume(cfg, meta, state_path, run_dir, teacher_sha256, steps, base_lr, lrs):
     """Raise ``RunFolderError`` if ``cfg`` changes what the state means; else return notes to log."""
     saved = json.loads(meta["config_json"]) if meta.get("config_json") else rd.read_saved_config(
@@ -49,7 +55,7 @@ def check_resume(cfg, meta, state_path, run_dir, teacher_sha256, steps, base_lr,
     if blocking:
         raise RunFolderError(f"Cannot resume '{state_path}' with this config: it changes what the saved state means: "
                              f"{'; '.join(blocking)}. Resume with the config the run was trained with "
-                             f"({os.path.join(run_dir, rd.CONFIG)}), or start a new run under another experiment.name.")
+                             f"({_state_config(state_path)}), or start a new run under another experiment.name.")
     if diff.harmless:
         notes.append("config changes since the state was saved (harmless): " + "; ".join(diff.harmless))
     return notes
