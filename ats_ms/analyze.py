@@ -16,6 +16,7 @@ normalisation it was trained with (a converted published network) is fed accordi
 ``analysis.json`` (every number), ``analysis.md`` (the tables) and PNG plots into ``--output``.
 """
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from ats_ms.cli import run_cli
 from ats_ms.engine.run_dir import write_json
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config
 from ats_ms.config.arch_names import check_arch
 from ats_ms.errors import ConfigError
@@ -154,11 +155,12 @@ def main(argv=None):
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     args = parser.parse_intermixed_args(argv)
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
-    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
     teachers = [parse_net(t, "--teacher") for t in args.teacher]
     if len({t[0] for t in teachers}) != len(teachers):
         raise ConfigError("Two --teacher entries share a label; give them distinct LABEL=ARCH:CKPT labels.")
     student = parse_net(args.student, "--student") if args.student else None
+    evaluated = [net[1] for net in teachers + ([student] if student else [])]
+    prepare_process([dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, arch=arch)) for arch in evaluated])
     splits = [s.strip() for s in args.split.split(",") if s.strip()]
     if not splits or any(s not in ("test", "train") for s in splits) or len(set(splits)) != len(splits):
         raise ConfigError(f"--split '{args.split}' must be test, train or test,train.")

@@ -1,6 +1,7 @@
 """``python -m ats_ms.bench``: what a distillation step costs, measured.
 
     python -m ats_ms.bench --pairs resnet110:vgg8,resnet32x4:resnet8x4 --batch-sizes 64 [--torch] [--output bench.json]
+    python -m ats_ms.bench --pairs resnet20:resnet8 --batch-sizes 128 --students 1,2,4,8
 
 For each teacher:student pair and batch size, in GRAPH mode, on synthetic CIFAR-sized inputs (so only
 compute is timed), after warm-up, the median over ``--reps`` repetitions of ``--steps`` steps of:
@@ -11,101 +12,51 @@ compute is timed), after warm-up, the median over ``--reps`` repetitions of ``--
 - ``cached_kd``: the same step from precomputed teacher logits (``distill.cache_teacher_logits``);
 
 with the first call's time as the compile time, and the overhead ratio kd / (ce + teacher), whose floor
-is 1.0.  Also the input pipeline (augmentation + batching of CIFAR-sized uint8 images, the python-format
-code path) and the process's peak memory.  ``--torch`` times the same KD step written in PyTorch
-(``ats_ms.interop.torch_reference`` networks, the same ATS loss) in the same process.
+is 1.0.  Also the input pipeline (augmentation + batching of CIFAR-sized uint8 images) and the peak memory.
+
+Each CPU convolution (``--conv both``: MindSpore's and ats_ms's oneDNN one) is timed in a process of its own with
+the instruction-set cap a training run with it would get (``ats_ms.cpu_isa``: AVX2 for MindSpore's convolution,
+none for the oneDNN one unless you exported ONEDNN_MAX_CPU_ISA).  ``--torch`` times the same KD step written in
+PyTorch (``ats_ms.interop.torch_reference`` networks, the same ATS loss) as a user runs it: in its own process,
+started with the environment this command was started with (not ats_ms's defaults), with as many threads as
+MindSpore uses; the table states both.
 """
 import argparse
 import json
+import os
 import sys
 
-import numpy as np
-
-from ats_ms.bench_timing import first_call_s, median_ms, peak_rss_mb, run_record, synthetic_batch, train_step
-from ats_ms import cpu_conv
+from ats_ms.benchmark.processes import run_worker
+from ats_ms.benchmark.timing import run_record
 from ats_ms.cli import run_cli
-from ats_ms.errors import ConfigError
-from ats_ms.optional import require
+from ats_ms.errors import AtsError, ConfigError
 
 
-def bench_pair(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, fold_bn=True):
-    from ats_ms.distill import FrozenTeacher, LossNet  # pylint: disable=import-outside-toplevel
-    from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
-    from ats_ms.losses.ce import CELoss  # pylint: disable=import-outside-toplevel
-    from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
-
-    x, y = synthetic_batch(batch, classes, size)
-
-    def timed(loss_net, student, *inputs):
-        step = train_step(loss_net, student.trainable_params())
-        return lambda: step(x, y, *inputs)[0].asnumpy()
-
-    student_ce = create_model(student_arch, classes)
-    ce = timed(LossNet([student_ce], [CELoss()]), student_ce)
-    teacher = FrozenTeacher(create_model(teacher_arch, classes), fold_bn=fold_bn)
-    infer = lambda: teacher(x).asnumpy()  # noqa: E731
-    student_kd = create_model(student_arch, classes)
-    kd = timed(LossNet([student_kd], [ATSLoss(4.0, 2.0)], teacher), student_kd)
-    student_cached = create_model(student_arch, classes)
-    cached = timed(LossNet([student_cached], [ATSLoss(4.0, 2.0)], cached=True), student_cached, teacher(x))
-    row = {"teacher": teacher_arch, "student": student_arch, "batch": batch, "teacher_bn_folded": fold_bn}
-    for name, fn in (("ce", ce), ("teacher", infer), ("kd", kd), ("cached_kd", cached)):
-        row[f"{name}_compile_s"] = round(first_call_s(fn), 2)
-        ms_per_step, used, steady = median_ms(fn, steps, reps, warmup)
-        row[f"{name}_ms"] = round(ms_per_step, 1)
-        row[f"{name}_warmup_steps"] = used
-        row[f"{name}_steady"] = steady
-        row[f"{name}_img_s"] = round(batch / ms_per_step * 1000, 1)
-    row["overhead"] = round(row["kd_ms"] / (row["ce_ms"] + row["teacher_ms"]), 3)
-    row["peak_rss_mb"] = round(peak_rss_mb())
-    return row
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
-def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup):
-    """The same ATS step in PyTorch: teacher in eval mode under no_grad, SGD momentum 0.9, wd 5e-4."""
-    torch = require("torch", "bench --torch")
-    F = torch.nn.functional
-    from ats_ms.interop.torch_reference import build_torch_model  # pylint: disable=import-outside-toplevel
-    torch.manual_seed(0)
-    teacher = build_torch_model(teacher_arch, classes).eval()
-    student = build_torch_model(student_arch, classes).train()
-    opt = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(batch, 3, size, size)
-    y = torch.randint(0, classes, (batch,))
-    onehot = F.one_hot(y, classes).float()
-    tau = 2.0 + 2.0 * onehot  # tau_target 4, tau_wrong 2
-
-    def step():
-        with torch.no_grad():
-            p = F.softmax(teacher(x) / tau, dim=1)
-        logits = student(x)
-        loss = 0.5 * F.cross_entropy(logits, y) + 0.5 * (-(p * F.log_softmax(logits, dim=1)).sum(1).mean())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    ms_per_step, used, steady = median_ms(step, steps, reps, warmup)
-    return {"torch_kd_ms": round(ms_per_step, 1), "torch_kd_img_s": round(batch / ms_per_step * 1000, 1),
-            "torch_kd_warmup_steps": used, "torch_kd_steady": steady,
-            "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
+def parse_pairs(text):
+    pairs = [tuple(p.split(":")) for p in text.split(",")]
+    if not pairs or any(len(p) != 2 or not all(p) for p in pairs):
+        raise ConfigError(f"--pairs must look like resnet110:vgg8,resnet32x4:resnet8x4, got '{text}'.")
+    return pairs
 
 
-def bench_pipeline(batch, size=32, images=4096, batches=60):
-    from ats_ms.data.cifar import array_dataset  # pylint: disable=import-outside-toplevel
-    from ats_ms.data.throughput import pipeline_throughput  # pylint: disable=import-outside-toplevel
-    from ats_ms.data.transforms import image_ops  # pylint: disable=import-outside-toplevel
-    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
-    rng = np.random.RandomState(0)
-    x = rng.randint(0, 256, (images, size, size, 3), dtype=np.uint8)
-    y = rng.randint(0, 100, images).astype(np.int32)
-    data = array_dataset(x, y, ds.RandomSampler(), 2)
-    data = data.map(image_ops(size, (0.5,) * 3, (0.25,) * 3, train=True), input_columns="image",
-                    num_parallel_workers=2).batch(batch, drop_remainder=True).repeat(20)
-    return round(pipeline_throughput(data, batches), 1)
+def parse_counts(text, flag, example):
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or any(v < 1 for v in values):
+        raise ConfigError(f"{flag} must look like {example} (whole numbers of at least 1), got '{text}'.")
+    return values
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ats_ms.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", default="resnet110:vgg8,resnet32x4:resnet8x4", help="TEACHER:STUDENT,...")
@@ -119,76 +70,35 @@ def main(argv=None):
                              "10 %% (reported per measurement)")
     parser.add_argument("--device", default="CPU", choices=("CPU", "GPU", "Ascend"))
     parser.add_argument("--no-fold-bn", action="store_true", help="keep the teacher's BatchNorm layers (to compare)")
-    parser.add_argument("--torch", action="store_true", help="also time the same step in PyTorch")
+    parser.add_argument("--torch", action="store_true", help="also the same step in PyTorch, as a user runs it")
     parser.add_argument("--conv", default="both", choices=("both", "builtin", "onednn"),
-                        help="CPU convolution(s) to time: both (default; the built-in and ats_ms's oneDNN one, "
-                             "when it can be had here), builtin or onednn")
+                        help="CPU convolution(s) to time: both (MindSpore's and ats_ms's oneDNN one, when it can be "
+                             "had here), builtin or onednn")
     parser.add_argument("--students", help="K1,K2,...: time shared-teacher groups of K students instead "
-                                           "(ats_ms.bench_students; one process per K)")
+                                           "(one process per K)")
     parser.add_argument("--output", help="write the results as JSON")
-    args = parser.parse_args(argv)
-    try:
-        pairs = [tuple(p.split(":")) for p in args.pairs.split(",")]
-        batches = [int(b) for b in args.batch_sizes.split(",")]
-        assert all(len(p) == 2 for p in pairs) and all(b > 0 for b in batches)
-    except (ValueError, AssertionError):
-        raise ConfigError("--pairs must look like resnet110:vgg8,resnet32x4:resnet8x4 and --batch-sizes like "
-                          "64,128.") from None
-    if args.students:
-        return _bench_students(args, pairs, batches, argv)
-    from ats_ms.gpu_libs import prepare_for  # pylint: disable=import-outside-toplevel
-    prepare_for(args.device)  # before MindSpore loads its device plugins
-    import mindspore as ms  # pylint: disable=import-outside-toplevel
-    ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device(args.device)
-    convs = _convolutions(args.conv, args.device)
-    rows = []
-    header = (f"{'teacher -> student':28s} {'batch':>5s} {'conv':>7s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
-              f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'warm-up':>7s} {'peak MB':>8s}"
-              + (f" {'torch KD ms':>11s} {'ms/torch':>8s}" if args.torch else ""))
-    print(header)
-    for teacher, student in pairs:
-        for batch in batches:
-            torch_row = {}
-            if args.torch:
-                torch_row = bench_torch(teacher, student, batch, args.num_classes, args.image_size, args.steps,
-                                        args.reps, args.warmup)
-            for conv in convs:
-                cpu_conv.select(conv, args.device)
-                row = dict(bench_pair(teacher, student, batch, args.num_classes, args.image_size, args.steps,
-                                      args.reps, args.warmup, fold_bn=not args.no_fold_bn), conv=conv)
-                if args.torch:
-                    row.update(torch_row, ms_throughput_vs_torch=round(torch_row["torch_kd_ms"] / row["kd_ms"], 3))
-                rows.append(row)
-                print(_row_line(row, args.torch), flush=True)
-            if len(convs) == 2:
-                pair_rows = rows[-2:]
-                print(f"{'':28s} {'':5s} oneDNN convolution: KD step {pair_rows[0]['kd_ms'] / pair_rows[1]['kd_ms']:.2f}x "
-                      f"the built-in's speed", flush=True)
-    pipeline = bench_pipeline(max(batches))
-    print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
-    print("warm-up: steps run before timing the KD step, until two consecutive steps agreed within 10 % "
-          "(! = not steady after the maximum; every measurement's count is in the JSON output)")
-    result = dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
-    return 0
+    return parser
 
 
-def _convolutions(requested, device):
-    """The CPU convolutions to time: both by default (when ats_ms's can be had here), else the one asked for."""
-    if device != "CPU":
-        return ["builtin"]
-    if requested != "both":
-        cpu_conv.select(requested, device)  # an error naming the problem when onednn cannot be had
-        return [requested]
-    choice = cpu_conv.select("auto", device)
-    if not choice.fast:
-        print(f"timing the built-in convolution only: {choice.detail}")
-        return ["builtin"]
-    print(f"convolutions: MindSpore built-in, and {choice.detail}")
-    return ["builtin", "onednn"]
+def _common(args, pairs, batches):
+    return {"pairs": pairs, "batches": batches, "classes": args.num_classes, "size": args.image_size,
+            "steps": args.steps, "reps": args.reps, "warmup": args.warmup}
+
+
+def _measure_convolutions(args, pairs, batches):
+    """{conv: worker result}; with --conv both, MindSpore's alone when ats_ms's cannot be had here."""
+    convs = ["builtin"] if args.device != "CPU" else (["builtin", "onednn"] if args.conv == "both" else [args.conv])
+    results = {}
+    for i, conv in enumerate(convs):
+        arguments = dict(_common(args, pairs, batches), device=args.device, conv=conv, fold_bn=not args.no_fold_bn,
+                         pipeline=i == 0)
+        try:
+            results[conv] = run_worker("steps", arguments, what=f"the {conv} convolution")
+        except AtsError as exc:
+            if args.conv != "both" or conv == "builtin":
+                raise
+            print(f"timing the built-in convolution only: the oneDNN one is not available ({exc})")
+    return results
 
 
 def _row_line(row, torch):
@@ -201,18 +111,63 @@ def _row_line(row, torch):
     return line
 
 
-def _bench_students(args, pairs, batches, argv):
-    from ats_ms.bench_students import run_all  # pylint: disable=import-outside-toplevel
-    try:
-        ks = [int(k) for k in args.students.split(",")]
-        assert ks and all(k >= 1 for k in ks)
-    except (ValueError, AssertionError):
-        raise ConfigError(f"--students must look like 1,2,4,8, got '{args.students}'.") from None
-    rows = run_all(pairs, ks, batches[0], args.num_classes, args.image_size, args.steps, args.reps, args.warmup,
-                   args.device, "auto" if args.conv == "both" else args.conv)
+def _bench_steps(args, pairs, batches, argv):
+    results = _measure_convolutions(args, pairs, batches)
+    torch_rows = {}
+    if args.torch:
+        threads = _cpus()
+        done = run_worker("torch", dict(_common(args, pairs, batches), threads=threads), what="PyTorch")
+        torch_rows = {(r["teacher"], r["student"], r["batch"]): r for r in done["rows"]}
+    rows = []
+    for result in results.values():
+        for row in result["rows"]:
+            if torch_rows:
+                t = torch_rows[(row["teacher"], row["student"], row["batch"])]
+                row.update({k: v for k, v in t.items() if k.startswith("torch")},
+                           ms_throughput_vs_torch=round(t["torch_kd_ms"] / row["kd_ms"], 3))
+            rows.append(row)
+    rows.sort(key=lambda r: (pairs.index((r["teacher"], r["student"])), r["batch"], r["conv"]))
+    print(f"{'teacher -> student':28s} {'batch':>5s} {'conv':>7s} {'CE ms':>8s} {'teacher ms':>10s} {'KD ms':>8s} "
+          f"{'KD img/s':>9s} {'overhead':>8s} {'cached ms':>9s} {'compile s':>9s} {'warm-up':>7s} {'peak MB':>8s}"
+          + (f" {'torch KD ms':>11s} {'ms/torch':>8s}" if args.torch else ""))
+    for i, row in enumerate(rows):
+        print(_row_line(row, args.torch))
+        previous = rows[i - 1] if i else None
+        if previous and (previous["teacher"], previous["batch"]) == (row["teacher"], row["batch"]) \
+                and previous["conv"] == "builtin" and row["conv"] == "onednn":
+            print(f"{'':28s} {'':5s} oneDNN convolution: KD step {previous['kd_ms'] / row['kd_ms']:.2f}x the built-in's "
+                  "speed")
+    for conv, result in results.items():
+        print(f"{conv} convolution: {result['rows'][0]['conv_detail']}; ONEDNN_MAX_CPU_ISA {result['rows'][0]['cpu_isa']}")
+    if torch_rows:
+        t = next(iter(torch_rows.values()))
+        print(f"PyTorch {t['torch_version']}: its own process, {t['torch_threads']} threads (MindSpore's count), the "
+              f"environment this command started with (ONEDNN_MAX_CPU_ISA {t['torch_env_cpu_isa']}), ATen CPU "
+              f"capability {t['torch_cpu_capability']}")
+    pipeline = next(iter(results.values()))["pipeline_images_per_s"]
+    print(f"input pipeline (augmentation + batch {max(batches)}, 32x32 uint8): {pipeline} images/s")
+    print("warm-up: steps run before timing the KD step, until two consecutive steps agreed within 10 % "
+          "(! = not steady after the maximum; every measurement's count is in the JSON output)")
+    return dict(run_record(args.device, argv), rows=rows, pipeline_images_per_s=pipeline)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    pairs, batches = parse_pairs(args.pairs), parse_counts(args.batch_sizes, "--batch-sizes", "64,128")
+    for flag in ("steps", "reps", "num_classes", "image_size"):
+        if getattr(args, flag) < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}.")
+    if args.students:
+        from ats_ms.benchmark.students import run_all  # pylint: disable=import-outside-toplevel
+        ks = parse_counts(args.students, "--students", "1,2,4,8")
+        result = dict(run_record(args.device, argv),
+                      rows=run_all(pairs, ks, batches[0], args.num_classes, args.image_size, args.steps, args.reps,
+                                   args.warmup, args.device, "auto" if args.conv == "both" else args.conv))
+    else:
+        result = _bench_steps(args, pairs, batches, argv)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(dict(run_record(args.device, argv), rows=rows), f, indent=2)
+            json.dump(result, f, indent=2)
     return 0
 
 

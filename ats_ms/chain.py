@@ -24,7 +24,7 @@ import os
 import sys
 
 from ats_ms.cli import run_cli
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config, refuse_one_state_for_many
 from ats_ms.config.loader import check_run_name, read_yaml_file
 from ats_ms.engine import run_dir as rd
@@ -91,7 +91,7 @@ def plan_chain(path, extra=()):
 
 def run_chain(path, extra=(), train_fn=None):
     root, planned = plan_chain(path, extra)
-    prepare_for(planned[0][1].runtime.device_target)  # before MindSpore loads its device plugins
+    prepare_process([p[1] for p in planned])  # before MindSpore's first operation
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
     summaries = []
     for i, cfg, ready in planned:

@@ -8,7 +8,7 @@ import os
 import sys
 
 from ats_ms.cli import run_cli
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config
 from ats_ms.errors import AtsError
 
@@ -25,7 +25,7 @@ def main(argv=None):
     if args.json:
         check_output_folder(args.json, "--json")
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
-    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
+    prepare_process(cfg)  # before MindSpore's first operation
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
     from ats_ms.data.pipeline_errors import pipeline_errors  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.evaluate import evaluate  # pylint: disable=import-outside-toplevel

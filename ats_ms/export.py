@@ -13,11 +13,12 @@ folder's ``last.ckpt`` if that file is absent), on ``--device`` (default Ascend,
 ``--device_id``, and writes ``<ckpt_dir>/<ckpt_name up to its first dot>_mindir.mindir``.
 """
 import argparse
+import dataclasses
 import os
 import sys
 
 from ats_ms.cli import run_cli
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
@@ -75,7 +76,8 @@ def main(argv=None):
         if args.demo_device_id:
             overrides.append(f"runtime.device_id={args.demo_device_id}")
     cfg = load_config(args.config, overrides)
-    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
+    # an exported graph holds MindSpore's own operators (below), so the CPU keeps the cap they need
+    prepare_process(dataclasses.replace(cfg, runtime=dataclasses.replace(cfg.runtime, cpu_conv="builtin")))
     from ats_ms.data.factory import input_shape  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.export_model import SUFFIX, export_and_verify  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import checkpoint_options, network_from_checkpoint  # pylint: disable=import-outside-toplevel

@@ -29,7 +29,7 @@ import sys
 import yaml
 
 from ats_ms.cli import run_cli
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config, refuse_one_state_for_many, to_dict
 from ats_ms.errors import AtsError, ConfigError, FolderBusy, Interrupted
 
@@ -172,7 +172,7 @@ def run_sweep(config, grid, seeds, extra=(), dry_run=False, train_fn=None, share
     and both end with every point finished."""
     sweep_dir, plan = plan_points(config, grid, seeds, extra)
     if plan:
-        prepare_for(plan[0][1].runtime.device_target)  # before MindSpore loads its device plugins
+        prepare_process([cfg for _, cfg in plan])  # before MindSpore's first operation
     results = {"done": [], "skipped": [], "failed": [], "elsewhere": [], "busy": []}  # busy: (name, cfg) left to others
     todo = []
     for index, (name, cfg) in enumerate(plan, start=1):

@@ -13,7 +13,7 @@ import sys
 
 from ats_ms import demo_flags
 from ats_ms.cli import run_cli
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.startup import prepare_process
 from ats_ms.config import load_config
 
 
@@ -58,7 +58,7 @@ def main(argv=None):
         print(f"demo flags: {note}")
     if demo_overrides and cfg.distill.method != "none" and any(o.startswith("teacher.checkpoint=") for o in demo_overrides):
         print(f"demo flags: {demo_flags.describe_teacher(cfg.teacher.checkpoint)}")
-    prepare_for(cfg.runtime.device_target)  # before MindSpore loads its device plugins
+    prepare_process(cfg)  # before MindSpore's first operation
     from ats_ms.engine.trainer import train  # pylint: disable=import-outside-toplevel
     train(cfg)
     return 0

@@ -44,7 +44,7 @@ def test_bench_reports_every_measurement(tmp_path):
 def test_warm_up_lasts_until_two_consecutive_steps_agree():
     """A step that is slow for its first calls (as after a graph compile): the warm-up runs until two
     consecutive times agree within 10 %, and says when they never do.  Driven by a fake clock."""
-    from ats_ms.bench_timing import warm_up
+    from ats_ms.benchmark.timing import warm_up
     durations = iter([4.2, 2.0, 1.35, 1.30, 1.31, 1.29])
     now = [0.0]
     calls = []

@@ -96,8 +96,10 @@ def cpu_traps(cpuinfo_path="/proc/cpuinfo", env=None):
     if "avx512f" not in flags:
         return [Check("CPU convolution path", "ok", "no AVX-512: oneDNN's fast AVX2 kernels are used")]
     if isa and isa.upper() in FAST_ISAS:
-        return [Check("CPU convolution path", "ok", f"AVX-512 CPU, ONEDNN_MAX_CPU_ISA={isa}: the fast path "
-                                                    "(ats_ms sets AVX2 by default)")]
+        return [Check("CPU convolution path", "ok", f"AVX-512 CPU, ONEDNN_MAX_CPU_ISA={isa}: MindSpore's convolution "
+                                                    "keeps its fast path (ats_ms's default at import); a run whose every "
+                                                    "convolution is ats_ms's oneDNN one lifts the cap for its AVX-512 "
+                                                    "kernels (its setup block's 'cpu isa' line says which and why)")]
     return [Check("CPU convolution path", "fail", f"AVX-512 CPU with ONEDNN_MAX_CPU_ISA={isa or 'unset'}: MindSpore "
                   ">= 2.9 falls back to oneDNN's reference convolution, about 40x slower",
                   "export ONEDNN_MAX_CPU_ISA=AVX2 (ats_ms sets it by default unless you exported another value)")]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import mindspore as ms
 
-from ats_ms import cpu_conv
+from ats_ms import cpu_conv, cpu_isa
 from ats_ms.errors import ConfigError
 
 
@@ -64,7 +64,11 @@ def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     except (RuntimeError, ValueError) as exc:
         raise ConfigError(f"runtime.device_target '{cfg_runtime.device_target}' cannot be used here "
                           f"({str(exc).splitlines()[0]}). Use CPU, or install the MindSpore build for that device.") from None
-    convolution = cpu_conv.select(cpu_conv_mode or cfg_runtime.cpu_conv, cfg_runtime.device_target).detail
+    choice = cpu_conv.select(cpu_conv_mode or cfg_runtime.cpu_conv, cfg_runtime.device_target)
+    convolution = choice.detail
+    if cfg_runtime.device_target == "CPU" and not choice.fast and cpu_isa.current().value is None:
+        convolution += ("; WARNING: oneDNN is not capped at AVX2 in this process, so on an AVX-512 CPU MindSpore's "
+                        "convolution may run oneDNN's reference kernel (very slow): export ONEDNN_MAX_CPU_ISA=AVX2")
     if not cfg_runtime.distributed:
         return Runtime(convolution=convolution)
     from mindspore.communication import get_group_size, get_rank, init  # pylint: disable=import-outside-toplevel

@@ -2,6 +2,7 @@
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
 import os
 
+from ats_ms import cpu_isa
 from ats_ms.engine.runtime import amp_level
 from ats_ms.models import count_params, normalization, variants
 
@@ -69,6 +70,7 @@ def setup_lines(t):
                  f"{t.runtime.group_size} device(s){ranks}, seed {cfg.experiment.seed}")
     if r.device_target == "CPU":
         lines.append(f"  conv      {t.runtime.convolution}")
+        lines.append(f"  cpu isa   ONEDNN_MAX_CPU_ISA {cpu_isa.current().describe()}")
     for m in students:
         lines.append(f"  run       {m.run_dir}" + (f" ({m.plan.kind})" if m.plan.kind != "new" else ""))
     return lines

@@ -73,10 +73,30 @@ def train_step(loss_net, params):
     return step
 
 
+ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """(model name, the vector-ISA flags of ISA_FLAGS it has) of this machine's CPU, as /proc/cpuinfo says."""
+    name, flags = platform.processor() or platform.machine(), []
+    try:
+        with open(cpuinfo, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name") and ":" in line:
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and ":" in line:
+                    present = set(line.split(":", 1)[1].split())
+                    flags = [flag for flag in ISA_FLAGS if flag in present]
+                    break
+    except OSError:
+        pass
+    return name, flags
+
+
 def run_record(device, argv):
     """What a results file says about where and how it was measured."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
-    return {"device": device, "machine": {"processor": platform.processor() or platform.machine(),
-                                          "cpus": os.cpu_count()},
+    name, flags = cpu_model()
+    return {"device": device, "machine": {"processor": name, "isa": flags, "cpus": os.cpu_count()},
             "versions": {"mindspore": ms.__version__, "python": platform.python_version()},
             "command": "python -m ats_ms.bench " + " ".join(argv if argv is not None else sys.argv[1:])}
