@@ -69,3 +69,17 @@ def test_the_best_ts_and_ats_are_chosen_on_validation_and_compared_seed_by_seed(
     table = markdown(list(rows.values()))
     assert "| resnet20 | resnet8 | 240 | 4 | 4/4 | 70.00 ± 0.00 | 75.50 ± 0.71 | 4/2 |" in table
     assert "-1.00 (seed 0), +1.00 (seed 1) | +0.00 |" in table
+
+
+def test_settings_confirmed_with_more_seeds_are_chosen_on_the_seeds_every_candidate_has(tmp_path):
+    """The whole grid with seed 0, the chosen pair again with seed 1: the choice rests on seed 0 alone."""
+    from ats_ms.results.selection import select
+    _student(tmp_path, "resnet8", (2, 2), 0, 70, 80)
+    _student(tmp_path, "resnet8", (4, 4), 0, 60, 70)
+    _student(tmp_path, "resnet8", (6, 6), 0, 68, 90)
+    _student(tmp_path, "resnet8", (4, 2), 0, 65, 75)
+    _student(tmp_path, "resnet8", (2, 2), 1, 50, 78)
+    _student(tmp_path, "resnet8", (4, 2), 1, 66, 76)
+    (row,) = select(find_runs([str(tmp_path)]))  # (2, 2) on seed 0's 70 %, not its two-seed mean of 60 %
+    assert row["ts"]["tau_target"] == 2 and row["ts"]["seeds"] == [0, 1]
+    assert row["paired"] == [(0, -5.0), (1, -2.0)]

@@ -3,7 +3,8 @@
 For each teacher (and everything else that defines the runs except the temperatures and the seed), the
 temperature-scaled students fall into TS (tau_target == tau_wrong) and ATS (tau_target != tau_wrong).  The best
 of each is the setting with the highest last validation top-1 (``data.val_per_class``) averaged over its seeds:
-the test set plays no part in the choice.  The two chosen settings are then compared on the test set seed by
+the test set plays no part in the choice.  The mean is over the seeds every candidate has, so a study may train
+the whole grid with one seed, choose, and train only the chosen settings with more seeds.  The two chosen settings are then compared on the test set seed by
 seed; a seed's two runs trained in one shared-teacher group saw the same initial weights and batches, so their
 difference is paired.  Runs without a validation split are chosen by nothing and reported as such.
 """
@@ -37,12 +38,14 @@ def _candidates(runs):
 
 
 def _best(cells, want_ts):
-    """The (taus, seeds) with the highest mean last validation top-1 among TS or ATS cells, or None."""
+    """The (taus, seeds) with the highest mean last validation top-1 among TS or ATS cells, or None.  The mean is
+    over the seeds every candidate has, so a setting trained again with more seeds (to confirm a choice) is not
+    chosen or passed over for the extra seeds."""
+    candidates = {taus: seeds for taus, seeds in cells.items() if (taus[0] == taus[1]) == want_ts}
+    common = set.intersection(*[set(seeds) for seeds in candidates.values()]) if candidates else set()
     best, best_val = None, -math.inf
-    for taus, seeds in sorted(cells.items()):
-        if (taus[0] == taus[1]) != want_ts:
-            continue
-        val = mean_std([s.get("last_val_top1") for s in seeds.values()])[0]
+    for taus, seeds in sorted(candidates.items()):
+        val = mean_std([s.get("last_val_top1") for seed, s in seeds.items() if not common or seed in common])[0]
         if not math.isnan(val) and val > best_val:
             best, best_val = (taus, seeds), val
     return best
