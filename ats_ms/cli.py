@@ -1,5 +1,6 @@
 """Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2; an
 interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved."""
+import atexit
 import os
 import signal
 import sys
@@ -20,8 +21,31 @@ def error_paragraph(exc):
     return paragraph(f"ats_ms: {kind}: {exc}")
 
 
+def quiet_cell_finalizers():
+    """MindSpore's ``Cell.__del__`` fails for cells still alive at interpreter shutdown (mindcv networks are: its
+    registry holds them), after MindSpore's module globals are gone, and Python prints a traceback for each
+    ("Exception ignored in: <function Cell.__del__>").  Their memory goes with the process anyway, so from here on
+    such a failure is not reported.  Called at exit by every command, and by the test suite."""
+    if "mindspore" not in sys.modules:
+        return
+    cell = sys.modules["mindspore"].nn.Cell
+    original = cell.__del__
+    if getattr(original, "ats_ms_quiet", False):
+        return
+
+    def quiet_del(self):
+        try:
+            original(self)
+        except (AttributeError, TypeError):
+            pass
+
+    quiet_del.ats_ms_quiet = True
+    cell.__del__ = quiet_del
+
+
 def run_cli(main, argv=None):
     """``argv=None``: a real command line (``python -m ...``), which also gets the signal watcher."""
+    atexit.register(quiet_cell_finalizers)
     if argv is None:
         signals.install()
     try:

@@ -48,20 +48,11 @@ LONGEST_FIRST = ["test_published_teachers", "test_real_cifar10",  # real data: l
 
 
 def pytest_unconfigure(config):
-    """Cells the test modules still hold are destroyed at interpreter shutdown, after MindSpore's module globals
-    are gone, where ``Cell.__del__`` raises AttributeError and Python prints it for every cell ("Exception ignored
-    in: <function Cell.__del__>").  Their resources go with the process anyway, so from here on such a failure is
-    not reported."""
+    """Cells the test modules still hold are destroyed at interpreter shutdown, where MindSpore's ``Cell.__del__``
+    fails and Python would print a traceback for each (``ats_ms.cli.quiet_cell_finalizers``)."""
     del config
-    original = ms.nn.Cell.__del__
-
-    def quiet_del(self):
-        try:
-            original(self)
-        except (AttributeError, TypeError):
-            pass
-
-    ms.nn.Cell.__del__ = quiet_del
+    from ats_ms.cli import quiet_cell_finalizers
+    quiet_cell_finalizers()
 
 
 def pytest_collection_modifyitems(items):

@@ -41,3 +41,16 @@ def test_cpu_conv_help_prints_help_and_builds_nothing(tmp_path):
                           env=env, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: python -m ats_ms.cpu_conv")
     assert not (tmp_path / "cache").exists()  # no build, no self-test
+
+
+def test_a_command_that_built_a_mindcv_network_exits_without_finalizer_tracebacks():
+    """mindcv keeps its networks alive until interpreter shutdown, where MindSpore's Cell.__del__ used to print a
+    traceback for every cell."""
+    pytest.importorskip("mindcv", reason="the mindcv extra is not installed")
+    code = ("import sys\nfrom ats_ms.cli import run_cli\n"
+            "def main(argv):\n    global net\n    from ats_ms.models import create_model\n"
+            "    net = create_model('mindcv:resnet18', 10)\n    return 0\n"
+            "sys.exit(run_cli(main))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
+                          env=dict(os.environ, GLOG_v="3"))
+    assert proc.returncode == 0 and "Exception ignored" not in proc.stderr, proc.stderr[-2000:]
