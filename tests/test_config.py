@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from ats_ms.config import load_config, parse_override
 from ats_ms.errors import ConfigError
@@ -51,3 +52,28 @@ def test_cli_reports_one_paragraph_without_traceback():
                           text=True)
     assert proc.returncode == 2
     assert "Did you mean 'momentum'" in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr
+
+
+def test_a_methods_own_keys_live_in_its_section():
+    cfg = load_config(None, ["distill.method=dkd", "teacher.arch=resnet8", "teacher.checkpoint=t.ckpt",
+                             "distill.dkd.alpha=2", "distill.isats.candidates=8"])
+    assert (cfg.distill.dkd.alpha, cfg.distill.dkd.beta, cfg.distill.isats.candidates) == (2.0, 8.0, 8)
+    with pytest.raises(ConfigError, match=r"'distill.dkd_alpha' has moved to 'distill.dkd.alpha'.*distill.dkd.alpha=2"):
+        load_config(None, ["distill.dkd_alpha=2"])
+    with pytest.raises(ConfigError, match=r"unknown key 'distill.dkd.alpah'. Did you mean 'alpha'"):
+        load_config(None, ["distill.dkd.alpah=2"])
+    with pytest.raises(ConfigError, match=r"'distill.dkd.temperature' must be > 0"):
+        load_config(None, ["distill.method=dkd", "teacher.arch=resnet8", "teacher.checkpoint=t.ckpt",
+                           "distill.dkd.temperature=0"])
+
+
+def test_a_config_saved_by_an_earlier_release_is_read_in_todays_shape(tmp_path):
+    """Run folders written before the methods had sections keep working: eval, resume, report read them."""
+    from ats_ms.config import config_from_dict
+    from ats_ms.engine.run_dir import read_saved_config
+    saved = {"distill": {"method": "dkd", "dkd_alpha": 3.0, "dkd_warmup_epochs": 5, "isats_candidates": 4},
+             "teacher": {"arch": "resnet8", "checkpoint": "t.ckpt"}}
+    cfg = config_from_dict(saved)
+    assert (cfg.distill.dkd.alpha, cfg.distill.dkd.warmup_epochs, cfg.distill.isats.candidates) == (3.0, 5.0, 4)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    assert read_saved_config(str(tmp_path))["distill"]["dkd"] == {"alpha": 3.0, "warmup_epochs": 5}

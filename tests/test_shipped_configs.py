@@ -74,7 +74,7 @@ def test_chain_files_load(path):
 def test_capacity_mismatch_configs_use_published_defaults():
     folder = os.path.join(REPO, "configs/cifar100/benchmark/resnet32x4_to_resnet8x4")
     dkd = load_config(os.path.join(folder, "dkd.yaml")).distill
-    assert (dkd.method, dkd.ce_weight, dkd.dkd_alpha, dkd.dkd_beta, dkd.dkd_temperature, dkd.dkd_warmup_epochs) == \
+    assert (dkd.method, dkd.ce_weight, dkd.dkd.alpha, dkd.dkd.beta, dkd.dkd.temperature, dkd.dkd.warmup_epochs) == \
         ("dkd", 1.0, 1.0, 8.0, 4.0, 20.0)
     ls = load_config(os.path.join(folder, "kd_ls.yaml")).distill
     assert ls.logit_standardize and (ls.tau_target, ls.kd_weight) == (2.0, 9.0)

@@ -46,7 +46,7 @@ def _agrees(report):
 @pytest.mark.parametrize("extra", [
     ["distill.method=ats", "distill.tau_target=4", "distill.tau_wrong=2"],
     ["distill.method=ts", "distill.tau_target=4", "distill.tau_wrong=4", "distill.form=kl"],
-    ["distill.method=dkd", "distill.ce_weight=1.0", "distill.dkd_warmup_epochs=2"],
+    ["distill.method=dkd", "distill.ce_weight=1.0", "distill.dkd.warmup_epochs=2"],
     ["distill.method=none", "distill.label_smoothing=0.1"],
     ["distill.method=ats", "optim.nesterov=true", "schedule.policy=cosine", "schedule.warmup_epochs=1"],
 ])

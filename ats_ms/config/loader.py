@@ -13,6 +13,7 @@ import typing
 
 import yaml
 
+from ats_ms import methods
 from ats_ms.config import schema
 from ats_ms.config.arch_names import check_arch, check_conv_bias, check_padding
 from ats_ms.config.shipped import recipe_path, resolve_config_path
@@ -94,32 +95,66 @@ def _merge(cfg, raw, source):
         if section not in sections:
             raise ConfigError(f"{source}: unknown section '{section}'.{_suggest(section, sections)} "
                               f"Sections are: {', '.join(sections)}.")
-        if values is None:
-            continue
-        if not isinstance(values, dict):
-            raise ConfigError(f"{source}: section '{section}' must be a mapping of keys, got {shown(values)}.")
-        target = getattr(cfg, section)
-        fields = _section_fields(type(target))
-        for key, value in values.items():
-            if key not in fields:
-                raise ConfigError(f"{source}: unknown key '{section}.{key}'.{_suggest(key, fields)} "
-                                  f"Keys of '{section}' are: {', '.join(fields)}.")
-            setattr(target, key, _coerce(value, fields[key], f"{source}: '{section}.{key}'"))
+        _merge_section(getattr(cfg, section), values, section, source)
+
+
+def _merge_section(target, values, name, source):
+    """Set the keys of one section (``name`` is its dotted name); a key whose type is a dataclass is a
+    sub-section (``distill.dkd``) and takes a mapping of its own keys."""
+    if values is None:
+        return
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: section '{name}' must be a mapping of keys, got {shown(values)}.")
+    fields = _section_fields(type(target))
+    moved = methods.moved_keys() if name == "distill" else {}
+    for key, value in values.items():
+        if key in moved:
+            new = moved[key]
+            raise ConfigError(f"{source}: '{name}.{key}' has moved to '{new}' (each method keeps its own keys in a "
+                              f"section of its own). Write it as {new}={shown(value)} on the command line, or in YAML "
+                              f"as {name}: {{{new.split('.')[1]}: {{{new.split('.')[2]}: {shown(value)}}}}}.")
+        if key not in fields:
+            raise ConfigError(f"{source}: unknown key '{name}.{key}'.{_suggest(key, fields)} "
+                              f"Keys of '{name}' are: {', '.join(fields)}.")
+        if dataclasses.is_dataclass(fields[key]):
+            _merge_section(getattr(target, key), value, f"{name}.{key}", source)
+        else:
+            setattr(target, key, _coerce(value, fields[key], f"{source}: '{name}.{key}'"))
+
+
+def migrate_saved(raw):
+    """A saved config.yaml of an earlier release in today's shape: keys that have moved (``distill.dkd_alpha`` ->
+    ``distill.dkd.alpha``) are carried to their new place.  Only ats_ms's own saved files are migrated; a user's
+    config with an old key gets an error naming the new place."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("distill"), dict):
+        return raw
+    distill = dict(raw["distill"])
+    for old, new in methods.moved_keys().items():
+        if old in distill:
+            _, section, key = new.split(".")
+            value = distill.pop(old)
+            distill[section] = dict(distill.get(section) or {})
+            distill[section].setdefault(key, value)
+    return dict(raw, distill=distill)
 
 
 def parse_override(text):
-    """``section.key=value`` -> {section: {key: value}}; the value is read as YAML (numbers, lists, null)."""
+    """``section.key=value`` (or ``section.sub.key=value``) -> nested mappings; the value is read as YAML
+    (numbers, lists, null)."""
     if "=" not in text:
         raise ConfigError(f"Override '{text}' is not of the form section.key=value (e.g. optim.lr=0.1).")
     path, value = text.split("=", 1)
     parts = path.strip().split(".")
-    if len(parts) != 2 or not all(parts):
-        raise ConfigError(f"Override '{text}': the key must be section.key (e.g. distill.tau_wrong=2).")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ConfigError(f"Override '{text}': the key must be section.key (e.g. distill.tau_wrong=2) or "
+                          "section.sub.key (e.g. distill.dkd.alpha=1).")
     try:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"Override '{text}': the value is not valid YAML ({exc}).") from None
-    return {parts[0]: {parts[1]: parsed}}
+    for part in reversed(parts):
+        parsed = {part: parsed}
+    return parsed
 
 
 def check_run_name(name, key="experiment.name"):
@@ -187,15 +222,14 @@ def _check_rules(cfg):
     d = cfg.distill
     if not d.label_smoothing < 1:
         raise ConfigError(f"'distill.label_smoothing' must be below 1 (0.1 is usual), got {d.label_smoothing}.")
-    if d.method != "none":
+    method = methods.get(d.method)
+    if method.check:
+        method.check(cfg)
+    if method.needs_teacher:
         if not cfg.teacher.arch or not cfg.teacher.checkpoint:
             raise ConfigError(f"distill.method '{d.method}' needs a trained teacher: set teacher.arch and "
                               "teacher.checkpoint (train one first with distill.method=none), or use "
                               "distill.method=none to train without distillation.")
-        if d.method in ("ts", "kd") and d.tau_target != d.tau_wrong:
-            raise ConfigError(f"distill.method '{d.method}' is symmetric temperature scaling, but tau_target "
-                              f"({d.tau_target}) != tau_wrong ({d.tau_wrong}). Set both to the same value, "
-                              "or use distill.method=ats for asymmetric temperatures.")
         if d.cache_teacher_logits and cfg.data.augment:
             raise ConfigError("distill.cache_teacher_logits needs every epoch to show the same images, but "
                               "data.augment is true. Set data.augment=false, or leave the cache off.")
@@ -326,8 +360,9 @@ def to_dict(cfg):
 
 
 def config_from_dict(raw):
-    """Rebuild a validated ``Config`` from a saved ``config.yaml`` dict (eval / export / resume)."""
+    """Rebuild a validated ``Config`` from a saved ``config.yaml`` dict (eval / export / resume); a file saved by an
+    earlier release is read in today's shape (``migrate_saved``)."""
     cfg = schema.Config()
-    _merge(cfg, raw, "saved config")
+    _merge(cfg, migrate_saved(raw), "saved config")
     _check_rules(cfg)
     return cfg

@@ -5,12 +5,14 @@ lr 0.05, batch 128, 240 epochs, 5-epoch linear warm-up, x0.1 at epochs 150/180/2
 loss (lambda 0.5, student temperature 1, soft cross-entropy).  A YAML file and ``key.sub=value``
 overrides are checked against these dataclasses before anything heavy starts.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import List, Optional
+
+from ats_ms import methods
 
 DATASETS = ("cifar10", "cifar100", "image_folder", "digits", "imagenet", "tiny_imagenet", "cub200", "stanford_dogs",
             "speech_commands")
-METHODS = ("none", "ts", "kd", "ats", "isats", "dkd")  # = ats_ms.distill.methods.METHODS (tested)
+METHODS = methods.names()  # every registered method (ats_ms.methods)
 
 
 @dataclass
@@ -84,8 +86,8 @@ class TeacherConfig:
 
 
 @dataclass
-class DistillConfig:
-    method: str = "none"
+class _DistillCommon:
+    method: str = "none"       # a registered method (ats_ms.methods): none, ts, kd, ats, isats, dkd, ...
     tau_target: float = 4.0    # tau1, the authors' tp_tau
     tau_wrong: float = 2.0     # tau2, the authors' t_tau
     tau_student: float = 1.0   # the authors' s_tau
@@ -94,14 +96,16 @@ class DistillConfig:
     form: str = "soft_ce"      # soft_ce | kl
     keep_target_top: bool = False     # ATS guard: TS on samples where ATS would rank a wrong class first
     logit_standardize: bool = False   # z-score logits before the temperatures (ts / kd / ats / isats)
-    isats_tau_min: float = 1.0        # ISATS: lower bound of the per-sample wrong-class temperature
-    isats_candidates: int = 16        # ISATS: candidate temperatures in [isats_tau_min, tau_target]
-    dkd_alpha: float = 1.0            # DKD: weight of the target-class term
-    dkd_beta: float = 8.0             # DKD: weight of the non-target term
-    dkd_temperature: float = 4.0
-    dkd_warmup_epochs: float = 20.0
     cache_teacher_logits: bool = False  # compute teacher logits once (needs data.augment: false)
     label_smoothing: float = 0.0      # smoothing of the CE term on the labels (every method), 0 = none
+
+
+# The keys every method shares, plus one section per method with options of its own (distill.dkd.alpha ...),
+# taken from the method modules (ats_ms.methods), so a new method brings its section with it.
+DistillConfig = make_dataclass("DistillConfig", [(name, options, field(default_factory=options))
+                                                 for name, options in methods.sections()], bases=(_DistillCommon,))
+DistillConfig.__doc__ = "The distill section: the keys every method shares and one sub-section per method."
+DistillConfig.__module__ = __name__
 
 
 @dataclass
@@ -191,11 +195,11 @@ CHOICES = {
     "teacher.padding": ("auto", "symmetric", "same"),
 }
 POSITIVE = ("data.batch_size", "data.eval_batch_size", "data.num_parallel_workers", "data.image_size",
-            "data.train_samples", "data.test_samples", "data.subset_per_class", "model.num_classes", "distill.tau_target",
-            "distill.tau_wrong", "distill.tau_student", "distill.isats_tau_min", "distill.isats_candidates",
-            "distill.dkd_temperature", "optim.lr", "optim.base_batch_size", "schedule.epochs", "schedule.gamma",
-            "runtime.loss_scale", "logging.log_interval", "logging.eval_interval", "checkpoint.save_state_every")
-NON_NEGATIVE = ("data.val_per_class", "distill.label_smoothing", "distill.ce_weight", "distill.kd_weight", "distill.dkd_alpha", "distill.dkd_beta",
-                "distill.dkd_warmup_epochs", "optim.momentum", "optim.weight_decay",
-                "schedule.warmup_epochs", "schedule.min_lr", "schedule.warmup_start_lr", "runtime.device_id", "data.crop_padding",
-                "schedule.power")
+            "data.train_samples", "data.test_samples", "data.subset_per_class", "model.num_classes",
+            "distill.tau_target", "distill.tau_wrong", "distill.tau_student", "optim.lr", "optim.base_batch_size",
+            "schedule.epochs", "schedule.gamma", "runtime.loss_scale", "logging.log_interval", "logging.eval_interval",
+            "checkpoint.save_state_every")
+NON_NEGATIVE = ("data.val_per_class", "distill.label_smoothing", "distill.ce_weight", "distill.kd_weight",
+                "optim.momentum", "optim.weight_decay", "schedule.warmup_epochs", "schedule.min_lr",
+                "schedule.warmup_start_lr", "runtime.device_id", "data.crop_padding", "schedule.power")
+# (a method checks the keys of its own section: ats_ms.methods)

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from ats_ms.config import to_dict
+from ats_ms.config.loader import migrate_saved
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine import run_plan
 from ats_ms.engine.schedule import create_scheduler
@@ -27,7 +28,7 @@ def _state_config(state_path):
 
 def check_resume(cfg, meta, state_path, run_dir, teacher_sha256, steps, base_lr, lrs):
     """Raise ``RunFolderError`` if ``cfg`` changes what the state means; else return notes to log."""
-    saved = json.loads(meta["config_json"]) if meta.get("config_json") else rd.read_saved_config(
+    saved = migrate_saved(json.loads(meta["config_json"])) if meta.get("config_json") else rd.read_saved_config(
         os.path.dirname(os.path.abspath(state_path)))
     diff = run_plan.config_differences(saved, to_dict(cfg))
     blocking = list(diff.blocking)

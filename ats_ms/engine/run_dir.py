@@ -33,6 +33,7 @@ import sys
 import yaml
 
 from ats_ms.config import to_dict
+from ats_ms.config.loader import migrate_saved
 from ats_ms.errors import RunFolderError
 
 CONFIG = "config.yaml"
@@ -205,7 +206,7 @@ def read_saved_config(run_dir):
             saved = yaml.safe_load(f)
     except (OSError, ValueError, yaml.YAMLError):
         return None
-    return saved if isinstance(saved, dict) else None
+    return migrate_saved(saved) if isinstance(saved, dict) else None
 
 
 def run_files(run_dir):

@@ -33,13 +33,19 @@ IDENTITY_KEYS = ("experiment.name", "experiment.output_dir", "checkpoint.resume"
 # -- comparing configs ------------------------------------------------------------------------------------
 
 def flat_config(cfg_dict):
-    """``{"section.key": value}`` for every key of the schema: the given config's value, else the default."""
-    defaults = to_dict(Config())
+    """``{"section.key": value}`` (``"section.sub.key"`` inside a sub-section such as ``distill.dkd``) for every key
+    of the schema: the given config's value, else the default."""
     flat = {}
-    for section, keys in defaults.items():
-        given = (cfg_dict or {}).get(section) or {}
-        for key, default in keys.items():
-            flat[f"{section}.{key}"] = given.get(key, default) if isinstance(given, dict) else default
+
+    def walk(defaults, given, prefix):
+        given = given if isinstance(given, dict) else {}
+        for key, default in defaults.items():
+            if isinstance(default, dict):
+                walk(default, given.get(key), f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = given.get(key, default)
+
+    walk(to_dict(Config()), cfg_dict or {}, "")
     return flat
 
 

@@ -2,25 +2,14 @@
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
 import os
 
-from ats_ms import cpu_isa
+from ats_ms import cpu_isa, methods
 from ats_ms.engine.runtime import amp_level
 from ats_ms.models import count_params, normalization, variants
 
 
 def _method(d):
-    if d.method == "none":
-        return "none (cross-entropy only)"
-    if d.method in ("ts", "kd", "ats"):
-        form = "KL" if d.form == "kl" else "soft CE"
-        text = (f"{d.method}: tau_target {d.tau_target:g}, tau_wrong {d.tau_wrong:g}, tau_student {d.tau_student:g}; "
-                f"loss {d.ce_weight:g} CE + {d.kd_weight:g} x tau_s^2 x {form}")
-        extras = [k for k in ("keep_target_top", "logit_standardize") if getattr(d, k)]
-        return text + (f" ({', '.join(extras)})" if extras else "")
-    if d.method == "isats":
-        return (f"isats: tau_target {d.tau_target:g}, tau_wrong searched in [{d.isats_tau_min:g}, {d.tau_target:g}] "
-                f"({d.isats_candidates} candidates); loss {d.ce_weight:g} CE + {d.kd_weight:g} KD")
-    return (f"dkd: alpha {d.dkd_alpha:g}, beta {d.dkd_beta:g}, T {d.dkd_temperature:g}, warm-up "
-            f"{d.dkd_warmup_epochs:g} epochs; CE weight {d.ce_weight:g}")
+    method = methods.get(d.method)
+    return method.describe(d) if method.describe else d.method
 
 
 def _schedule(s, steps):

@@ -61,7 +61,8 @@ def loss_terms(distill, student_logits, teacher_logits, labels, epoch):
 
 def _dkd(distill, s, t, labels, epoch):
     """Zhao et al. 2022: T^2 (alpha TCKD + beta NCKD), warmed up linearly over the first epochs."""
-    temp = distill.dkd_temperature
+    o = distill.dkd
+    temp = o.temperature
     gt = _onehot(labels, s.shape[1])
     p_s, p_t = F.softmax(s / temp, dim=1), F.softmax(t / temp, dim=1)
     b_s = torch.stack([(p_s * gt).sum(1), (p_s * (1 - gt)).sum(1)], dim=1)
@@ -70,8 +71,8 @@ def _dkd(distill, s, t, labels, epoch):
     log_q_s = F.log_softmax(s / temp - 1000.0 * gt, dim=1)
     log_q_t = F.log_softmax(t / temp - 1000.0 * gt, dim=1)
     nckd = (log_q_t.exp() * (log_q_t - log_q_s)).sum(1).mean() * temp ** 2
-    warm = 1.0 if distill.dkd_warmup_epochs == 0 else min(epoch / distill.dkd_warmup_epochs, 1.0)
-    return warm * (distill.dkd_alpha * tckd + distill.dkd_beta * nckd)
+    warm = 1.0 if o.warmup_epochs == 0 else min(epoch / o.warmup_epochs, 1.0)
+    return warm * (o.alpha * tckd + o.beta * nckd)
 
 
 def _network(arch, classes, arrays):

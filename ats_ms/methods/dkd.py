@@ -1,0 +1,44 @@
+"""``distill.method: dkd``: Decoupled Knowledge Distillation (Zhao et al., CVPR 2022), the usual baseline for the
+capacity-mismatch problem: ``ce_weight CE + w(epoch) T^2 (alpha TCKD + beta NCKD)``, w rising linearly over the
+warm-up epochs (``ats_ms/losses/dkd.py``).  mdistiller's CIFAR-100 values are the defaults of ``distill.dkd``;
+its CE weight 1.0 is set by the shipped configs (``distill.ce_weight``, whose own default is 0.5)."""
+from dataclasses import dataclass
+
+from ats_ms.errors import ConfigError
+from ats_ms.methods.registry import Method, register
+
+
+@dataclass
+class DKDOptions:
+    """``distill.dkd``."""
+    alpha: float = 1.0            # weight of the target-class term (TCKD)
+    beta: float = 8.0             # weight of the non-target term (NCKD)
+    temperature: float = 4.0
+    warmup_epochs: float = 20.0   # the KD weight rises linearly over these epochs
+
+
+def check(cfg):
+    o = cfg.distill.dkd
+    if not o.temperature > 0:
+        raise ConfigError(f"'distill.dkd.temperature' must be > 0, got {o.temperature:g}.")
+    for key in ("alpha", "beta", "warmup_epochs"):
+        if getattr(o, key) < 0:
+            raise ConfigError(f"'distill.dkd.{key}' must be >= 0, got {getattr(o, key):g}.")
+
+
+def describe(d):
+    o = d.dkd
+    return (f"dkd: alpha {o.alpha:g}, beta {o.beta:g}, T {o.temperature:g}, warm-up {o.warmup_epochs:g} epochs; "
+            f"CE weight {d.ce_weight:g}")
+
+
+def build(d):
+    from ats_ms.losses.dkd import DKDLoss  # pylint: disable=import-outside-toplevel  (MindSpore loads here)
+    o = d.dkd
+    return DKDLoss(o.alpha, o.beta, o.temperature, d.ce_weight, o.warmup_epochs, d.label_smoothing)
+
+
+register(Method(names=("dkd",), summary="decoupled KD: target and non-target terms weighted apart", build=build,
+                options=DKDOptions, check=check, describe=describe,
+                moved={"dkd_alpha": "alpha", "dkd_beta": "beta", "dkd_temperature": "temperature",
+                       "dkd_warmup_epochs": "warmup_epochs"}))
