@@ -9,12 +9,14 @@ import pkgutil
 from ats_ms.methods.registry import METHODS, Method, get, moved_keys, names, register, sections
 
 
-def _import_every_method():
+def discover():
+    """Import every module of the package (each registers its method); run at import, and again after a folder
+    was added to the package's ``__path__``."""
     for info in pkgutil.iter_modules(__path__):
         if info.name != "registry":
             importlib.import_module(f"{__name__}.{info.name}")
 
 
-_import_every_method()
+discover()
 
-__all__ = ["METHODS", "Method", "get", "moved_keys", "names", "register", "sections"]
+__all__ = ["METHODS", "Method", "discover", "get", "moved_keys", "names", "register", "sections"]
