@@ -24,9 +24,9 @@ import sys
 
 from ats_ms.cli import run_cli
 from ats_ms.errors import AtsError, CheckpointError
+from ats_ms.model_names import CLASSIFIER_WEIGHTS
 from ats_ms.optional import require
 
-CLASSIFIER_SUFFIXES = ("fc.weight", "classifier.weight", "classifier.0.weight", "classifier.1.weight", "linear.weight")
 PYTORCH_SUFFIXES = (".th", ".pth", ".pt", ".tar")
 
 
@@ -64,7 +64,7 @@ def read_mindspore_file(path):
 
 def infer_num_classes(state):
     for name, value in state.items():
-        if name.endswith(CLASSIFIER_SUFFIXES) and value.ndim == 2:
+        if name.endswith(CLASSIFIER_WEIGHTS) and value.ndim == 2:
             return int(value.shape[0])
     raise CheckpointError("Cannot find the classifier in the checkpoint to read the class count; pass --num-classes.")
 

@@ -89,3 +89,15 @@ def test_any_input_size(size):
         net.set_train(False)
         x = ms.Tensor(np.zeros((1, 3, size, size), np.float32))
         assert net(x).shape == (1, 10)
+
+
+def test_the_config_checks_and_the_zoo_read_one_table_of_names():
+    """ats_ms.model_names is the only list: the zoo registers exactly its fixed names, and a pattern size the
+    config accepts is one the zoo builds."""
+    from ats_ms import model_names
+    from ats_ms.config.arch_names import check_arch
+    assert list_models() == sorted(model_names.FIXED)
+    for name in ("wrn_22_3", "resnext29_3x5d", "resnet26_a", "mobile_half"):
+        check_arch(name, "model.arch")
+        assert count_params(create_model(name, 10)) > 0
+    assert not model_names.is_known("wrn_21_2") and not model_names.is_known("resnet27_a")

@@ -1,31 +1,13 @@
-"""The network names ``create_model`` accepts, known without importing MindSpore, so a config with a
-misspelt ``model.arch`` fails in half a second with a suggestion instead of after the run folder exists.
-(``tests/test_config.py`` checks this list against ``ats_ms.models.list_models()``.)"""
+"""Checks of the network names and build options a config gives, against the zoo's one table
+(``ats_ms.model_names``, importable without MindSpore), so a config with a misspelt ``model.arch`` fails in half a
+second with a suggestion instead of after the run folder exists."""
 import difflib
 import re
 
+from ats_ms import model_names
 from ats_ms.errors import ConfigError
 
-FIXED = tuple(
-    [f"resnet{d}" for d in (8, 14, 20, 32, 44, 56, 110)] + ["resnet8x4", "resnet32x4"]
-    + [f"resnet{d}_a" for d in (8, 14, 20, 32, 44, 56, 110, 1202)]
-    + [f"wrn_{d}_{w}" for d, w in ((16, 1), (16, 2), (28, 1), (28, 2), (28, 4), (28, 8), (40, 1), (40, 2))]
-    + [f"vgg{d}" for d in (8, 11, 13, 16, 19)]
-    + ["mobilenetv2", "shufflev1", "shufflev2", "resnet50"]
-    + [f"resnext29_{c}x{w}d" for c, w in ((4, 4), (8, 4), (16, 4), (32, 4), (64, 4), (2, 64), (4, 64), (8, 64))])
-ALIASES = ("mobile_half", "mobilenetv2_0.5", "shufflenetv1", "shufflenetv2")
-PADDING_SAME = tuple(n for n in FIXED if re.fullmatch(r"resnet(8|14|20|32|44|56|110)(x4)?", n) or n == "resnet32x4")
-
-
-def _pattern_ok(name):
-    match = re.fullmatch(r"wrn_(\d+)_(\d+)", name)
-    if match:
-        return (int(match[1]) - 4) % 6 == 0 and int(match[1]) >= 10 and int(match[2]) >= 1
-    match = re.fullmatch(r"resnet(\d+)_a", name)
-    if match:
-        return (int(match[1]) - 2) % 6 == 0 and int(match[1]) >= 8
-    match = re.fullmatch(r"resnext29_(\d+)x(\d+)d", name)
-    return bool(match) and int(match[1]) >= 1 and int(match[2]) >= 1
+FIXED, ALIASES, PADDING_SAME = model_names.FIXED, tuple(model_names.ALIASES), model_names.PADDING_SAME
 
 
 def check_arch(name, key):
@@ -38,7 +20,7 @@ def check_arch(name, key):
         if re.fullmatch(r"mindcv:[a-z0-9_.]+", low):
             return
         raise ConfigError(f"'{key}' is '{name}': a mindcv network is named mindcv:<model name>, e.g. mindcv:resnet50.")
-    if low in FIXED or low in ALIASES or _pattern_ok(low):
+    if model_names.is_known(low):
         return
     close = difflib.get_close_matches(low, FIXED + ALIASES, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""

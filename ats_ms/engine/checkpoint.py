@@ -12,6 +12,7 @@ import mindspore as ms
 import numpy as np
 
 from ats_ms.engine.run_dir import guarded_write, write_atomic
+from ats_ms.model_names import CLASSIFIER_PARAMETERS
 from ats_ms.errors import CheckpointError
 
 
@@ -103,10 +104,6 @@ def load_weights(net, path, what="checkpoint", arch=None, params=None):
     return {k: _scalar(v) for k, v in params.items() if _is_meta(k)}
 
 
-CLASSIFIER_SUFFIXES = ("fc.weight", "fc.bias", "classifier.weight", "classifier.bias", "classifier.1.weight",
-                       "classifier.1.bias", "linear.weight", "linear.bias", "classifier.0.weight", "classifier.0.bias")
-
-
 def load_initial_weights(net, path, arch):
     """``model.checkpoint``: load every parameter; when only the classifier differs (another class count, e.g.
     ImageNet weights for a 200-class fine-grained task), load the rest and leave the classifier as initialised.
@@ -114,7 +111,7 @@ def load_initial_weights(net, path, arch):
     params = read_checkpoint(path, "initial weights (model.checkpoint)")
     own = dict(named_parameters(net))
     clash = [k for k, p in own.items() if k in params and tuple(params[k].shape) != tuple(p.shape)]
-    if clash and all(k.endswith(CLASSIFIER_SUFFIXES) for k in clash):
+    if clash and all(k.endswith(CLASSIFIER_PARAMETERS) for k in clash):
         kept = {k: v for k, v in params.items() if k not in clash}
         shape = tuple(params[clash[0]].shape)
         for k in clash:

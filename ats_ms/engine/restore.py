@@ -7,20 +7,21 @@ read as the model-zoo demo wrote it (``ats_ms.interop.demo``).
 """
 import mindspore as ms
 
+from ats_ms.data.constants import NUM_CLASSES
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.errors import CheckpointError
+from ats_ms.model_names import CLASSIFIER_WEIGHTS
 from ats_ms.interop import demo
 from ats_ms.models import build_options, create_model, normalization, variants
 
-KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "digits": 10}
-CLASSIFIERS = ("fc.weight", "classifier.weight", "classifier.0.weight", "classifier.1.weight", "linear.weight")
+KNOWN_CLASSES = dict(NUM_CLASSES, digits=10)  # datasets whose class count is known without reading them
 
 
 def _classes_in_file(meta, params):
     if meta.get("num_classes"):
         return int(meta["num_classes"])
     for name, value in params.items():
-        if name.endswith(CLASSIFIERS) and len(value.shape) == 2:
+        if name.endswith(CLASSIFIER_WEIGHTS) and len(value.shape) == 2:
             return int(value.shape[0])
     return None
 

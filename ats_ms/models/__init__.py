@@ -1,41 +1,35 @@
 """Model zoo: ``create_model(name, num_classes)`` and ``list_models()``.
 
-Fixed names are registered in ``_REGISTRY``; three families also accept any valid size by pattern:
-``wrn_<depth>_<width>`` (depth = 6n+4), ``resnext29_<cardinality>x<width>d`` and ``resnet<6n+2>_a`` (the
-original CIFAR ResNets with option-A shortcuts).
+The names come from the one table of ``ats_ms.model_names`` (importable without MindSpore, for config checks):
+each fixed name is registered here with its builder, and the three pattern families (``wrn_<depth>_<width>``,
+``resnext29_<cardinality>x<width>d``, ``resnet<6n+2>_a``) build any valid size.
 """
-import re
-
+from ats_ms import model_names as names
 from ats_ms.models import (bottleneck_nets, mindcv_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet,
                            variants, vgg, wrn)
 
 _REGISTRY = {}
-for _depth in (8, 14, 20, 32, 44, 56, 110):
+for _depth in names.RESNET_DEPTHS:
     _REGISTRY[f"resnet{_depth}"] = resnet_cifar.build(_depth)
-for _depth in (8, 14, 20, 32, 44, 56, 110, 1202):
+for _depth in names.OPTION_A_DEPTHS:
     _REGISTRY[f"resnet{_depth}_a"] = resnet_option_a.build(_depth)
-_REGISTRY["resnet8x4"] = resnet_cifar.build(8, width_mult=4)
-_REGISTRY["resnet32x4"] = resnet_cifar.build(32, width_mult=4)
-for _d, _w in ((16, 1), (16, 2), (28, 1), (28, 2), (28, 4), (28, 8), (40, 1), (40, 2)):
+for _name, _depth in names.RESNET_X4.items():
+    _REGISTRY[_name] = resnet_cifar.build(_depth, width_mult=4)
+for _d, _w in names.WIDE:
     _REGISTRY[f"wrn_{_d}_{_w}"] = wrn.build(_d, _w)
-for _depth in sorted(vgg.CONFIGS):
+for _depth in names.VGG_DEPTHS:
     _REGISTRY[f"vgg{_depth}"] = vgg.build(_depth)
 _REGISTRY["mobilenetv2"] = mobilenetv2.build(0.5)
 _REGISTRY["shufflev1"] = shufflenet.shufflev1
 _REGISTRY["shufflev2"] = shufflenet.shufflev2
 _REGISTRY["resnet50"] = bottleneck_nets.resnet50
-for _c, _w in ((4, 4), (8, 4), (16, 4), (32, 4), (64, 4), (2, 64), (4, 64), (8, 64)):
+for _c, _w in names.RESNEXT:
     _REGISTRY[f"resnext29_{_c}x{_w}d"] = bottleneck_nets.build_resnext29(_c, _w)
+assert sorted(_REGISTRY) == sorted(names.FIXED), "ats_ms.model_names and the zoo disagree"  # noqa: S101
 
-# Alternative spellings people bring from other code bases.
-_ALIASES = {"mobile_half": "mobilenetv2", "mobilenetv2_0.5": "mobilenetv2",
-            "shufflenetv1": "shufflev1", "shufflenetv2": "shufflev2"}
-
-_PATTERNS = [
-    (re.compile(r"wrn_(\d+)_(\d+)$"), lambda m: wrn.build(int(m[1]), int(m[2]))),
-    (re.compile(r"resnext29_(\d+)x(\d+)d$"), lambda m: bottleneck_nets.build_resnext29(int(m[1]), int(m[2]))),
-    (re.compile(r"resnet(\d+)_a$"), lambda m: resnet_option_a.build(int(m[1]))),
-]
+_PATTERN_BUILDERS = {"wrn": lambda m: wrn.build(int(m[1]), int(m[2])),
+                     "resnext29": lambda m: bottleneck_nets.build_resnext29(int(m[1]), int(m[2])),
+                     "resnet_a": lambda m: resnet_option_a.build(int(m[1]))}
 
 
 def list_models():
@@ -44,14 +38,13 @@ def list_models():
 
 
 def _factory(name):
-    key = _ALIASES.get(name.lower(), name.lower())
+    key = names.canonical(name)
     if key in _REGISTRY:
         return _REGISTRY[key]
-    for pattern, make in _PATTERNS:
-        match = pattern.match(key)
-        if match:
-            return make(match)
-    import difflib
+    found = names.pattern(key)
+    if found:
+        return _PATTERN_BUILDERS[found[0]](found[1])
+    import difflib  # pylint: disable=import-outside-toplevel
     close = difflib.get_close_matches(key, list_models(), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise ValueError(f"Unknown model '{name}'.{hint} Known models: {', '.join(list_models())}; "

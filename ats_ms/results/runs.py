@@ -89,9 +89,17 @@ def _shown(value):
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _differing(setting, peers):
-    """"key=value, ..." for the keys in which ``setting`` differs from any of ``peers`` (settings with its label)."""
-    keys = sorted(k for k in setting if len({json.dumps(p.get(k), sort_keys=True, default=str) for p in peers}) > 1)
+def _varying(peers):
+    """The keys whose value is not the same in all of ``peers`` (settings that share a label), sorted."""
+    values = defaultdict(set)
+    for peer in peers:
+        for key, value in peer.items():
+            values[key].add(json.dumps(value, sort_keys=True, default=str))
+    return sorted(k for k, v in values.items() if len(v) > 1)
+
+
+def _describe(setting, keys):
+    """"key=value, ..." of ``setting`` over ``keys`` (what tells it apart from its peers)."""
     return ", ".join(f"{k}={_shown(setting.get(k))}" for k in keys)
 
 
@@ -107,10 +115,11 @@ def group_runs(runs):
     by_label = defaultdict(list)
     for setting, _ in settings.values():
         by_label[tuple(str(setting.get(k)) for k in LABEL_KEYS)].append(setting)
+    varying = {label: _varying(peers) for label, peers in by_label.items()}
     rows = []
     for setting, summaries in settings.values():
         distilled = setting["distill.method"] != "none"
-        differing = _differing(setting, by_label[tuple(str(setting.get(k)) for k in LABEL_KEYS)])
+        differing = _describe(setting, varying[tuple(str(setting.get(k)) for k in LABEL_KEYS)])
         best, last = mean_std([s["best_top1"] for s in summaries]), mean_std([s.get("last_top1") for s in summaries])
         val = mean_std([s.get("last_val_top1") for s in summaries])
         paired = sorted({letters[tuple(s["shared_teacher_group"])] for s in summaries if s.get("shared_teacher_group")})
@@ -169,8 +178,9 @@ def curve_settings(folders):
     by_label = defaultdict(list)
     for label, setting, _ in found:
         by_label[label].append(setting)
+    varying = {label: _varying(peers) for label, peers in by_label.items()}
     settings = defaultdict(list)
     for label, setting, folder in found:
-        differing = _differing(setting, by_label[label])
+        differing = _describe(setting, varying[label])
         settings[label + (f" [{differing}]" if differing else "")].append(read_curves(folder))
     return dict(settings)
