@@ -66,9 +66,9 @@ def collect_logits(cfg, arch, path, data, pipeline=None):
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.data.pipeline_errors import pipeline_errors  # pylint: disable=import-outside-toplevel
-    notes = []
-    net, _ = network_from_checkpoint(cfg, path, arch=arch, pipeline=pipeline, notes=notes)
-    for note in notes:
+    restored = network_from_checkpoint(cfg, path, arch=arch, pipeline=pipeline)
+    net = restored.net
+    for note in restored.notes:
         print(f"note: {note}")
     logits, labels = [], []
     with pipeline_errors(cfg.data):

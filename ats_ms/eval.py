@@ -33,9 +33,9 @@ def main(argv=None):
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime)
     data, info = create_dataset(cfg.data, "test")
-    notes = []
-    net, classes = network_from_checkpoint(cfg, args.checkpoint, pipeline=(info.mean, info.std), notes=notes)
-    for note in notes:
+    restored = network_from_checkpoint(cfg, args.checkpoint, pipeline=(info.mean, info.std))
+    net, classes = restored.net, restored.classes
+    for note in restored.notes:
         print(f"note: {note}")
     with pipeline_errors(cfg.data):
         result = evaluate(net, data, classes)

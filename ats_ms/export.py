@@ -80,13 +80,14 @@ def main(argv=None):
     prepare_process(dataclasses.replace(cfg, runtime=dataclasses.replace(cfg.runtime, cpu_conv="builtin")))
     from ats_ms.data.factory import input_shape  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.export_model import SUFFIX, export_and_verify  # pylint: disable=import-outside-toplevel
-    from ats_ms.engine.restore import checkpoint_options, network_from_checkpoint  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.restore import network_from_checkpoint  # pylint: disable=import-outside-toplevel
     from ats_ms.engine.runtime import setup_runtime  # pylint: disable=import-outside-toplevel
     setup_runtime(cfg.runtime, cpu_conv_mode="builtin")  # an exported graph holds MindSpore's operators only
-    net, _ = network_from_checkpoint(cfg, args.checkpoint)
+    restored = network_from_checkpoint(cfg, args.checkpoint)
+    net = restored.net
     output = args.output or os.path.splitext(args.checkpoint)[0] + "_" + cfg.model.arch + SUFFIX[args.format]
     path, diff = export_and_verify(net, input_shape(cfg.data), args.batch_size, args.format, output,
-                                   arch=cfg.model.arch, options=checkpoint_options(cfg, args.checkpoint))
+                                   arch=cfg.model.arch, options=restored.options)
     if args.format == "TORCH":
         check = f"loaded into the PyTorch reference network, max |logit difference| {diff:.2e}"
     else:

@@ -389,7 +389,7 @@ def test_an_export_that_fails_its_own_check_leaves_no_file(world, tmp_path, monk
     from ats_ms.engine.restore import network_from_checkpoint
     from ats_ms.errors import AtsError
     from ats_ms.engine.export_model import export_and_verify
-    net, _ = network_from_checkpoint(load_config(world["config"], ["checkpoint.resume=none"]), world["ckpt"])
+    net = network_from_checkpoint(load_config(world["config"], ["checkpoint.resume=none"]), world["ckpt"]).net
 
     class Wrong:
         def __init__(self, graph):

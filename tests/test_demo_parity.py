@@ -47,10 +47,10 @@ def test_demo_checkpoint_gives_the_demos_logits(name, tmp_path, pynative):  # ea
     _, _, classes, _, _ = convert(arch, path, converted)
     assert classes == 100
     for source in (converted, path):  # the converted file, and the demo's file read directly
-        net, _ = network_from_checkpoint(cfg, source)
+        net = network_from_checkpoint(cfg, source).net
         np.testing.assert_allclose(net(x).asnumpy(), expected, atol=1e-5, rtol=0)
     # as a frozen teacher (BatchNorm folded into the demo's 'same'-padded convolutions)
-    teacher = FrozenTeacher(network_from_checkpoint(cfg, converted)[0])
+    teacher = FrozenTeacher(network_from_checkpoint(cfg, converted).net)
     np.testing.assert_allclose(teacher(x).asnumpy(), expected, atol=1e-5, rtol=0)
     if name.startswith("ResNet"):  # the test can fail: symmetric padding gives other logits
         assert str(read_meta(converted)[0]["padding"]) == "same"
@@ -185,8 +185,8 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
 
     def loads_into_the_demo(path, demo_name):
         """The file a script wrote fills the demo's own network and gives ats_ms's logits for it."""
-        ours, _ = network_from_checkpoint(load_config(None, ["data.name=cifar100", "model.num_classes=100",
-                                                             f"model.arch={demo_flags.arch_name(demo_name)}"]), path)
+        ours = network_from_checkpoint(load_config(None, ["data.name=cifar100", "model.num_classes=100",
+                                                          f"model.arch={demo_flags.arch_name(demo_name)}"]), path).net
         theirs = demo_network(demo_name)
         not_loaded, unused = ms.load_param_into_net(theirs, {k: v for k, v in ms.load_checkpoint(path).items() if "." in k})
         assert not_loaded == [] and unused == [], (not_loaded, unused)

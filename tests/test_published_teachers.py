@@ -134,7 +134,7 @@ def test_a_teacher_trained_with_other_statistics_is_fed_its_own(tmp_path):
     inputs it was trained on: its logits equal the reference network's on ImageNet-normalised images."""
     from ats_ms.config import load_config
     from ats_ms.distill.frozen import FrozenTeacher
-    from ats_ms.engine.teacher_load import load_teacher
+    from ats_ms.engine.restore import teacher_network
     from ats_ms.data.constants import MEAN_STD
     torch.manual_seed(1)
     ref = _random_statistics(RefResNetA(20), seed=1)
@@ -144,7 +144,8 @@ def test_a_teacher_trained_with_other_statistics_is_fed_its_own(tmp_path):
     cfg = load_config(None, ["data.name=cifar10", "distill.method=ats", "teacher.arch=resnet20_a",
                              f"teacher.checkpoint={tmp_path / 't.ckpt'}"])
     pipeline = MEAN_STD["cifar10"]
-    net, _, notes = load_teacher(cfg, 10, pipeline)
+    restored = teacher_network(cfg, 10, pipeline)
+    net, notes = restored.net, restored.notes
     assert any("exact per-channel map" in n for n in notes)
     teacher = FrozenTeacher(net)  # BatchNorm folded as in training
     raw = np.random.RandomState(2).randint(0, 256, (4, 32, 32, 3)).astype(np.float32) / 255.0
@@ -155,7 +156,8 @@ def test_a_teacher_trained_with_other_statistics_is_fed_its_own(tmp_path):
                                atol=1e-4 * np.abs(expected).max())
     # teacher.mean / teacher.std override what the checkpoint records (here: the pipeline's own, no map)
     cfg.teacher.mean, cfg.teacher.std = list(pipeline[0]), list(pipeline[1])
-    plain, _, notes = load_teacher(cfg, 10, pipeline)
+    restored = teacher_network(cfg, 10, pipeline)
+    plain, notes = restored.net, restored.notes
     assert not notes and not isinstance(plain, normalization.Renormalize)
 
 

@@ -56,17 +56,18 @@ def count_correct(logits, labels):
 class LossNet(nn.Cell):
     """``construct(images, labels)``, or ``construct(images, labels, teacher_logits)`` when ``cached``."""
 
-    def __init__(self, students, losses, teacher=None, cached=False, fold_teacher_bn=True):
+    def __init__(self, students, losses, teacher=None, cached=False):
         super().__init__()
         if len(students) != len(losses) or not students:
             raise ValueError("LossNet needs one loss per student and at least one student")
+        if teacher is not None and not isinstance(teacher, FrozenTeacher):
+            raise TypeError("LossNet's teacher must be a FrozenTeacher (ats_ms.distill.FrozenTeacher(net) freezes it, "
+                            "pins its BatchNorms and folds them), so that training can never move it")
         self.students = nn.CellList(list(students))
         self.losses = nn.CellList(list(losses))
         self.k = len(students)
         self.cached = bool(cached)
         self.has_teacher = teacher is not None and not self.cached
-        if self.has_teacher and not isinstance(teacher, FrozenTeacher):
-            teacher = FrozenTeacher(teacher, fold_teacher_bn)
         self.teacher = teacher if self.has_teacher else None
         self.layout = make_layout([getattr(loss, "term_names", ("loss", "ce", "kd")) for loss in losses])
         self.active = ms.Parameter(ms.Tensor(np.ones(self.k, np.float32)), name="active_students",

@@ -1,7 +1,6 @@
 """The one place the loss network of a run is built, from the methods of its students (``ats_ms.methods``)."""
 from ats_ms import methods
 from ats_ms.distill.cell import LossNet
-from ats_ms.distill.frozen import FrozenTeacher
 
 
 def build_loss(cfg_distill):
@@ -9,11 +8,8 @@ def build_loss(cfg_distill):
     return methods.get(cfg_distill.method).build(cfg_distill)
 
 
-def build_loss_net(distill_cfgs, students, teacher=None, cached=False, fold_teacher_bn=True):
-    """One training network for ``students`` (one ``distill`` config each).  The teacher is frozen
-    here, once (its BatchNorms folded unless ``fold_teacher_bn`` is false); with ``cached`` the
-    teacher's logits come in as a third input instead."""
-    if teacher is not None and not isinstance(teacher, FrozenTeacher):
-        teacher = FrozenTeacher(teacher, fold_bn=fold_teacher_bn)
+def build_loss_net(distill_cfgs, students, teacher=None, cached=False):
+    """One training network for ``students`` (one ``distill`` config each) and ``teacher``, a ``FrozenTeacher``
+    or None; with ``cached`` the teacher's logits come in as a third input instead."""
     losses = [build_loss(cfg) for cfg in distill_cfgs]
     return LossNet(students, losses, teacher=teacher, cached=cached)

@@ -27,14 +27,15 @@ def probe(target, train, result):
     if target == "CPU":  # the convolution a run would get with runtime.cpu_conv: auto (built on first use)
         result["conv"] = cpu_conv.select("auto", target).detail
     from mindspore import nn  # pylint: disable=import-outside-toplevel
-    from ats_ms.distill import LossNet, TrainStep  # pylint: disable=import-outside-toplevel
+    from ats_ms.distill import FrozenTeacher, LossNet, TrainStep  # pylint: disable=import-outside-toplevel
     from ats_ms.losses import ATSLoss  # pylint: disable=import-outside-toplevel
     from ats_ms.losses.ce import CELoss  # pylint: disable=import-outside-toplevel
     from ats_ms.models import create_model  # pylint: disable=import-outside-toplevel
     rng = np.random.RandomState(0)
     x = ms.Tensor(rng.randn(16, 3, 32, 32).astype(np.float32))
     y = ms.Tensor(rng.randint(0, 10, 16).astype(np.int32))
-    for name, loss, teacher in (("ce", CELoss(), None), ("ats", ATSLoss(4.0, 2.0), create_model("resnet8", 10))):
+    cases = (("ce", CELoss(), None), ("ats", ATSLoss(4.0, 2.0), FrozenTeacher(create_model("resnet8", 10))))
+    for name, loss, teacher in cases:
         student = create_model("resnet8", 10)
         step = TrainStep(LossNet([student], [loss], teacher), nn.Momentum(student.trainable_params(), 0.01, 0.9))
         step.set_train(True)

@@ -39,7 +39,7 @@ from ats_ms.engine.resume_check import check_resume
 from ats_ms.engine.setup_report import setup_lines
 from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.engine.teacher_cache import TeacherLogitCache
-from ats_ms.engine.teacher_load import load_teacher
+from ats_ms.engine.restore import teacher_network
 from ats_ms.engine.tensorboard import check_available, open_scalar_writer
 from ats_ms.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
 from ats_ms.models import build_options, create_model, variants
@@ -160,10 +160,11 @@ class GroupTrainer:
             m.student = student
         self.teacher, self.teacher_sha256, self.teacher_options = None, None, {}
         if self.distilled:
-            net, self.teacher_options, notes = load_teacher(cfg, self.num_classes, (self.info.mean, self.info.std),
-                                                            self.info.channels)
-            self.build_notes += notes
-            self.teacher = FrozenTeacher(net, fold_bn=cfg.runtime.fold_teacher_bn)  # fold before any fp16 cast
+            restored = teacher_network(cfg, self.num_classes, (self.info.mean, self.info.std), self.info.channels)
+            self.teacher_options = restored.options
+            self.build_notes += restored.notes
+            # the one place a run's teacher is frozen (LossNet takes nothing else); folded before any fp16 cast
+            self.teacher = FrozenTeacher(restored.net, fold_bn=cfg.runtime.fold_teacher_bn)
             self.teacher_sha256 = rd.file_sha256(cfg.teacher.checkpoint)
         level = amp_level(cfg.runtime)
         if level != "O0":

@@ -19,7 +19,7 @@ from ats_ms.engine.evaluate import evaluate
 from ats_ms.engine.run_log import RunLog
 from ats_ms.engine.run_state import Member
 from ats_ms.engine.runtime import amp_level, setup_runtime
-from ats_ms.engine.teacher_load import load_teacher, teacher_normalization
+from ats_ms.engine.restore import teacher_network, trained_normalization
 from ats_ms.engine.trainer import GroupTrainer
 from ats_ms.errors import ConfigError
 from ats_ms.interop.to_torch import check_exportable
@@ -71,13 +71,12 @@ class Twin:
         if self.run.teacher is not None:
             check_exportable(cfg.teacher.arch, self.run.teacher_options)
             info = self.run.info
-            trained = teacher_normalization(cfg.teacher, read_meta(cfg.teacher.checkpoint, "teacher checkpoint")[0])
+            trained = trained_normalization(cfg.teacher, read_meta(cfg.teacher.checkpoint, "teacher checkpoint")[0])
             if trained is not None and not np.allclose(np.array(trained), np.array((info.mean, info.std)), atol=1e-6):
                 raise ConfigError("The PyTorch twin feeds the teacher the run's own inputs; this teacher was trained "
                                   f"with another normalisation (mean {trained[0]}, std {trained[1]}). Use a teacher "
                                   "trained on the run's mean/std.")
-            net, _, _ = load_teacher(cfg, self.run.num_classes, None, info.channels)
-            teacher_arrays = _arrays(net)  # before BatchNorm folding: the PyTorch teacher keeps its BatchNorms
+            teacher_arrays = _arrays(teacher_network(cfg, self.run.num_classes, None, info.channels).net)  # before BatchNorm folding: the PyTorch teacher keeps its BatchNorms
         self.torch = TorchSide(cfg, self.run.num_classes, _arrays(self.student), teacher_arrays, self.run.base_lr,
                                self.run.steps)
         self.names = {id(p): n for n, p in named_parameters(self.student)}
