@@ -1,5 +1,6 @@
 """Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2; an
 interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved."""
+import argparse
 import atexit
 import os
 import signal
@@ -19,6 +20,22 @@ def error_paragraph(exc):
     kind = type(exc).__name__.replace("Error", " error").replace("TrainingDiverged", "Training diverged")
     kind = kind.replace("RunFolder error", "Run folder error")
     return paragraph(f"ats_ms: {kind}: {exc}")
+
+
+def add_output(parser, what, repeatable=False):
+    """The one way a command names a file it writes: ``--output FILE`` (``--json FILE``, the older spelling of
+    eval and report, still works)."""
+    action = "append" if repeatable else "store"
+    parser.add_argument("--output", action=action, help=what)
+    parser.add_argument("--json", action=action, dest="json_output", help=argparse.SUPPRESS)
+
+
+def check_output_folder(target, flag="--output"):
+    """Refuse, before any work, an output path whose folder does not exist."""
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise AtsError(f"{flag} '{target}': the folder '{folder}' does not exist. Create it first or choose another "
+                       "path (nothing was computed).")
 
 
 def quiet_cell_finalizers():

@@ -4,13 +4,11 @@
 """
 import argparse
 import json
-import os
 import sys
 
-from ats_ms.cli import run_cli
+from ats_ms.cli import add_output, check_output_folder, run_cli
 from ats_ms.startup import prepare_process
 from ats_ms.config import load_config
-from ats_ms.errors import AtsError
 
 
 def main(argv=None):
@@ -19,11 +17,12 @@ def main(argv=None):
     parser.add_argument("--config", required=True, help="the run's config.yaml, or any config with model/data")
     parser.add_argument("--checkpoint", required=True, help="best.ckpt, last.ckpt or train_state.ckpt")
     parser.add_argument("--per-class", action="store_true", help="also print accuracy per class")
-    parser.add_argument("--json", help="write the result to this file")
+    add_output(parser, "write the result to this JSON file")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value")
     args = parser.parse_intermixed_args(argv)
-    if args.json:
-        check_output_folder(args.json, "--json")
+    args.output = args.output or args.json_output
+    if args.output:
+        check_output_folder(args.output)
     cfg = load_config(args.config, list(args.overrides) + ["checkpoint.resume=none"])
     prepare_process(cfg)  # before MindSpore's first operation
     from ats_ms.data import create_dataset  # pylint: disable=import-outside-toplevel
@@ -49,19 +48,11 @@ def main(argv=None):
     else:
         result.pop("per_class")
         result.pop("per_class_count")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
             json.dump(dict(result, arch=cfg.model.arch, checkpoint=args.checkpoint, classes=info.class_names), f,
                       indent=2)
     return 0
-
-
-def check_output_folder(target, flag):
-    """Refuse, before any work, an output path whose folder does not exist."""
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise AtsError(f"{flag} '{target}': the folder '{folder}' does not exist. Create it first or choose another "
-                       "path (nothing was computed).")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """``python -m ats_ms.report``: a results table, a tau heat map and training curves from run directories.
 
-    python -m ats_ms.report runs/cifar100 [more dirs] [--output results.md] [--heatmap fig10.png --metric last]
+    python -m ats_ms.report runs/cifar100 [more dirs] [--output results.md] [--output rows.json] [--heatmap fig10.png]
     python -m ats_ms.report runs/quickstart --curves curves.png
     python -m ats_ms.report runs/cifar10/capacity_fit --select --heatmap grid.png --metric val
 
@@ -26,10 +26,9 @@ foreign ``summary.json`` is skipped with a warning naming the file.
 """
 import argparse
 import json
-import os
 import sys
 
-from ats_ms.cli import run_cli
+from ats_ms.cli import add_output, check_output_folder, run_cli
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import AtsError
 from ats_ms.results.figures import heatmaps, plot_curves
@@ -42,8 +41,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m ats_ms.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("roots", nargs="+", help="folders holding run directories")
-    parser.add_argument("--output", help="write the markdown table here (default: print only)")
-    parser.add_argument("--json", help="write the grouped rows as JSON")
+    add_output(parser, "write the table here: Markdown, or the grouped rows as JSON for a .json name (repeatable)",
+               repeatable=True)
     parser.add_argument("--heatmap", help="PNG path for the tau_target x tau_wrong heat map(s)")
     parser.add_argument("--metric", choices=("best", "last", "val"), default="last",
                         help="heat-map value: best or last test top-1, or the last validation top-1")
@@ -53,10 +52,12 @@ def main(argv=None):
     parser.add_argument("--curves", help="PNG path: test / training top-1 and training label cross-entropy per epoch, "
                                              "one line per setting")
     args = parser.parse_args(argv)
-    for target in (args.output, args.json, args.heatmap, args.curves):
-        if target and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
-            raise AtsError(f"Cannot write '{target}': the folder '{os.path.dirname(os.path.abspath(target))}' does "
-                           "not exist. Create it first or choose another path.")
+    outputs = [(path, path.endswith(".json")) for path in args.output or []]
+    outputs += [(path, True) for path in args.json_output or []]
+    for target, flag in [(p, "--output") for p, _ in outputs] + [(args.heatmap, "--heatmap"),
+                                                                 (args.curves, "--curves")]:
+        if target:
+            check_output_folder(target, flag)
     if args.curves:
         print(f"curves: {plot_curves(sorted(run_folders(args.roots, rd.METRICS)), args.curves)}")
     runs = find_runs(args.roots)
@@ -69,12 +70,9 @@ def main(argv=None):
     if args.select:
         table += "\n\n" + selection.markdown(selection.select(runs))
     print(table)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(table + "\n")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(rows, f, indent=2)
+    for path, as_json in outputs:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(rows, indent=2) if as_json else table + "\n")
     if args.heatmap:
         for out in heatmaps(rows, args.heatmap, args.metric):
             print(f"heat map: {out}")

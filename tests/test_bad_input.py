@@ -196,7 +196,7 @@ CASES = [
     # eval
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "model.num_classes=5"],
      "has a 10-class classifier but the config expects 5 classes"),
-    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "--json", "/nowhere/e.json"],
+    ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["ckpt"], "--output", "/nowhere/e.json"],
      "the folder '/nowhere' does not exist"),
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", "/nowhere/best.ckpt"], "does not exist"),
     ("eval", lambda w: ["--config", w["config"], "--checkpoint", w["done"]], "is a run folder, not a checkpoint"),

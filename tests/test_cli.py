@@ -54,3 +54,17 @@ def test_a_command_that_built_a_mindcv_network_exits_without_finalizer_traceback
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
                           env=dict(os.environ, GLOG_v="3"))
     assert proc.returncode == 0 and "Exception ignored" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_every_command_names_its_output_file_with_output(tmp_path):
+    """--output FILE is the one spelling (a .json name gets the JSON form); --json, the older one, still works."""
+    import json
+    from ats_ms.report import main as report_main
+    run = tmp_path / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("model: {arch: resnet8}\ndistill: {method: none}\ndata: {name: digits}\n")
+    (run / "summary.json").write_text('{"best_top1": 50.0, "last_top1": 49.0, "epochs": 1}')
+    assert report_main([str(tmp_path / "runs"), "--output", str(tmp_path / "t.md"), "--output",
+                        str(tmp_path / "rows.json"), "--json", str(tmp_path / "old.json")]) == 0
+    assert (tmp_path / "t.md").read_text().startswith("| dataset")
+    assert json.loads((tmp_path / "rows.json").read_text()) == json.loads((tmp_path / "old.json").read_text())

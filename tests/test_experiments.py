@@ -44,7 +44,7 @@ def test_sweep_runs_skips_and_reports(tmp_path, teacher_ckpt, capsys):
     assert capsys.readouterr().out.count(": finished") == 4
 
     md, heat, js = tmp_path / "r.md", tmp_path / "fig10.png", tmp_path / "r.json"
-    assert report_main([sweep_dir, "--output", str(md), "--heatmap", str(heat), "--json", str(js)]) == 0
+    assert report_main([sweep_dir, "--output", str(md), "--heatmap", str(heat), "--output", str(js)]) == 0
     rows = json.load(open(js))
     assert len(rows) == 2 and all(r["seeds"] == 2 and r["teacher"] == "resnet8" for r in rows)
     summaries = [json.load(open(os.path.join(sweep_dir, d, "summary.json"))) for d in os.listdir(sweep_dir)

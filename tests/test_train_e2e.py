@@ -118,7 +118,7 @@ def test_eval_and_export_round_trip(teacher_run, tmp_path):
     out, summary = teacher_run
     run = os.path.join(out, "teacher")
     proc = run_cli("ats_ms.eval", ["--config", f"{run}/config.yaml", "--checkpoint", f"{run}/best.ckpt",
-                                   "--per-class", "--json", str(tmp_path / "e.json")])
+                                   "--per-class", "--output", str(tmp_path / "e.json")])
     assert proc.returncode == 0, proc.stderr
     result = json.load(open(tmp_path / "e.json"))
     assert result["count"] == 359 and abs(result["top1"] - summary["best_top1"]) < 1e-6
