@@ -214,9 +214,9 @@ CASES = [
      "has a 10-class classifier but the config expects 100"),
     # convert
     ("convert", lambda w: ["--arch", "resnet8", "--input", w["ckpt"], "--output", w["ckpt"]],
-     "same file as --input"),
+     "is the same file as the input"),
     ("convert", lambda w: ["--arch", "resnet8", "--input", w["ckpt"], "--output", os.path.join(w["root"], "c.ckpt"),
-                           "--num-classes", "0"], "--num-classes must be at least 1"),
+                           "--num-classes", "0"], "The class count (--num-classes) must be at least 1"),
     ("convert", lambda w: ["--arch", "resnet9", "--input", w["ckpt"], "--output", os.path.join(w["root"], "c.ckpt")],
      "'--arch' is 'resnet9'"),
     ("convert", lambda w: ["--arch", "resnet8", "--input", "/nowhere/x.ckpt", "--output",

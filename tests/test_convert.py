@@ -6,7 +6,7 @@ import pytest
 
 import mindspore as ms
 
-from ats_ms.convert import convert
+from ats_ms.interop.convert_files import convert
 from ats_ms.errors import CheckpointError
 from ats_ms.interop.pytorch import map_state_dict
 from ats_ms.models import create_model

@@ -15,7 +15,7 @@ import pytest
 
 import mindspore as ms
 
-from ats_ms.convert import convert
+from ats_ms.interop.convert_files import convert
 from ats_ms.engine.checkpoint import read_meta
 from ats_ms.interop.published import IMAGENET_MEAN_STD
 from ats_ms.models import count_params, create_model, normalization
@@ -222,5 +222,5 @@ def test_a_folder_of_checkpoints_converts_in_one_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 1  # one file was not of a recognised family
     assert sorted(os.listdir(out)) == ["resnet14_a.ckpt", "resnet8_a.ckpt"]
-    assert "skipped" in printed and "unknown.pth" in printed and "pass --arch" in printed
+    assert "skipped" in printed and "unknown.pth" in printed and "(--arch" in printed
     assert normalization.recorded(read_meta(str(out / "resnet8_a.ckpt"))[0]) == IMAGENET_MEAN_STD
