@@ -1,4 +1,5 @@
 """Shared fixtures: CPU graph mode for every test (the package default), small learnable data."""
+import json
 import os
 
 import numpy as np
@@ -36,15 +37,27 @@ def learnable_problem(n=256, size=8, classes=10, seed=0):
     return x, y
 
 
-# The suite runs on two workers, one test file per worker at a time (`-n 2 --dist loadfile`). Handing out
-# the longest files first lets both workers finish together instead of one waiting on a late long file.
-LONGEST_FIRST = ["test_published_teachers", "test_real_cifar10",  # real data: long where present, else skipped
-                 "test_distributed", "test_faults", "test_shared_teacher", "test_train_e2e", "test_models",
-                 "test_demo_parity", "test_cpu_conv", "test_shipped_configs", "test_methods", "test_quickstart",
-                 "test_experiments", "test_resume", "test_convert", "test_bench", "test_imagenet_training",
-                 "test_other_datasets", "test_packaging", "test_distill_cell", "test_analysis",
-                 "test_imagenet_networks", "test_data", "test_report_views", "test_doctor", "test_losses",
-                 "test_bad_input"]
+# The suite runs on two workers, one test file per worker at a time (`-n 2 --dist loadfile`). Handing out the
+# longest files first lets both workers finish together instead of one waiting on a late long file. How long a
+# file takes is measured, not kept by hand: each run stores its files' durations in pytest's cache, and
+# `tests/durations.json` (written by `pytest --save-durations`) gives the order on a fresh clone. A file neither
+# knows goes first: it may be long.
+DURATIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "durations.json")
+CACHE_KEY = "ats_ms/file_durations"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--save-durations", action="store_true",
+                     help="write each test file's measured duration to tests/durations.json (the order on a fresh clone)")
+
+
+def _known_durations(config):
+    known = {}
+    if os.path.isfile(DURATIONS_FILE):
+        with open(DURATIONS_FILE, encoding="utf-8") as f:
+            known.update(json.load(f))
+    known.update(config.cache.get(CACHE_KEY, {}) if config.cache else {})
+    return known
 
 
 def pytest_unconfigure(config):
@@ -55,8 +68,31 @@ def pytest_unconfigure(config):
     quiet_cell_finalizers()
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    known = _known_durations(config)
+
     def rank(item):
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+        return -known.get(os.path.basename(str(item.fspath)), float("inf"))
     items.sort(key=rank)  # stable: the order within a file is kept
+
+
+_measured = {}
+
+
+def pytest_runtest_logreport(report):
+    """Sum each file's setup, call and teardown times (on xdist's controller too, from the workers' reports)."""
+    name = os.path.basename(report.location[0]) if report.location else None
+    if name:
+        _measured[name] = _measured.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    if getattr(session.config, "workerinput", None) is not None or not _measured:
+        return  # an xdist worker: the controller has every report
+    durations = {k: round(v, 1) for k, v in sorted(_measured.items())}
+    if session.config.cache is not None:
+        session.config.cache.set(CACHE_KEY, dict(session.config.cache.get(CACHE_KEY, {}), **durations))
+    if session.config.getoption("--save-durations"):
+        with open(DURATIONS_FILE, "w", encoding="utf-8") as f:
+            json.dump(durations, f, indent=1, sort_keys=True)
+            f.write("\n")
