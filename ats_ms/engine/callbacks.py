@@ -101,8 +101,8 @@ class EpochEnd(ms.train.Callback):
     """At each epoch end, for every student still training: evaluate (every ``eval_interval`` epochs and
     at the last), then save the state (at ``save_state_every``, at the last epoch, and whenever the best
     accuracy improves), best.ckpt, last.ckpt and the metrics line, in that order (see ``member_io``).
-    SIGINT / SIGTERM become a stop after the current step with every state saved.  With
-    ``write_files=False`` (ranks other than 0) nothing is written."""
+    SIGINT / SIGTERM become a stop after the current step with every state saved.  Under data parallelism
+    every rank evaluates and only rank 0 writes (the trainer's ``runtime.is_main``)."""
 
     def __init__(self, trainer, handle_signals=True, sync_stats=None):
         super().__init__()

@@ -1,4 +1,5 @@
-"""The run folder: what lives in it, who may write it, and whether a run in it is new, resumable or done.
+"""The run folder's layout and its atomic writes (who may write a folder: ``run_lock``; whether a config starts,
+resumes or finds finished the run in it: ``run_plan``).
 
     <output_dir>/<name>/
         config.yaml        resolved config (every key, defaults filled in)
@@ -19,7 +20,7 @@ place (who may write a folder: ``run_lock``; whether a config starts, resumes or
 it: ``run_plan``):
 
 - the training state is the source of truth: on resume, metrics after its step are dropped and
-  best/last checkpoints that disagree with it are rewritten from it (``repair``);
+  best/last checkpoints that disagree with it are rewritten from it (``member_io.repair``);
 - every write goes to a temporary file that is renamed into place; a failed write removes it and
   raises ``RunFolderError`` naming the path and what was kept.
 """
