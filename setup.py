@@ -68,7 +68,7 @@ class BuildWithConfigs(build_py):
 
 setup(
     name="ats_ms",
-    version="0.2.0",
+    version="0.3.0",
     description="Knowledge distillation with Asymmetric Temperature Scaling (ATS) for MindSpore",
     long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
     if os.path.exists(os.path.join(HERE, "README.md")) else "",
