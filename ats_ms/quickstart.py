@@ -18,6 +18,7 @@ import time
 
 from ats_ms.config import load_config
 from ats_ms.config.shipped import quickstart_config
+from ats_ms.startup import prepare_process
 from ats_ms.engine import run_dir as rd
 from ats_ms.errors import Interrupted, RunFolderError
 
@@ -56,6 +57,8 @@ def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
         if teacher_ckpt:
             extra.append(f"teacher.checkpoint={teacher_ckpt}")
         cfg = load_config(quickstart_config(fname), extra + list(overrides))
+        if not configs:
+            prepare_process(cfg)  # before MindSpore's first operation (every step uses the same networks' kind)
         configs[label] = cfg
         run = os.path.join(root, cfg.experiment.name)
         try:
