@@ -91,7 +91,7 @@ setup(
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
         "plot": ["matplotlib"],    # ats_ms.report heat maps and curves, the quick start's comparison.png
         "tensorboard": ["tensorboardX"],  # logging.tensorboard: true
-        "torch": ["torch"],        # ats_ms.convert (reading PyTorch checkpoints) only
+        "torch": ["torch"],        # convert (reading PyTorch checkpoints), export --format torch, the PyTorch twin
         "gpu": GPU_LIBS,
         "docs": ["mkdocs>=1.6", "mkdocstrings[python]"],  # mkdocs build --strict: the site, API reference included
         "mindcv": ["mindcv==0.3.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
