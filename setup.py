@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # The libraries MindSpore 2.10's GPU plugin loads (CUDA 11.x runtime, cuDNN 8): from PyPI wheels, so a
 # machine with only a newer system CUDA (or none but the driver) can train on GPU; ats_ms preloads them
-# (ats_ms.gpu_libs) when runtime.device_target is GPU.  cuDNN 8 for CUDA 11 is the 8.9 series.
+# (ats_ms.process.gpu_libs) when runtime.device_target is GPU.  cuDNN 8 for CUDA 11 is the 8.9 series.
 GPU_LIBS = [
     "nvidia-cuda-runtime-cu11==11.8.89",
     "nvidia-cublas-cu11==11.11.3.6",

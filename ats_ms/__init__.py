@@ -1,9 +1,9 @@
 """ats_ms: knowledge distillation with Asymmetric Temperature Scaling (ATS) in MindSpore.
 
-Importing the package applies CPU environment defaults (see ``ats_ms._env``) before MindSpore is
+Importing the package applies CPU environment defaults (see ``ats_ms.process._env``) before MindSpore is
 loaded, so every entry point and user script gets the fast convolution path.
 """
-from ats_ms import _env
+from ats_ms.process import _env
 
 _env.apply_defaults()
 

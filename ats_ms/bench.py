@@ -15,7 +15,7 @@ with the first call's time as the compile time, and the overhead ratio kd / (ce 
 is 1.0.  Also the input pipeline (augmentation + batching of CIFAR-sized uint8 images) and the peak memory.
 
 Each CPU convolution (``--conv both``: MindSpore's and ats_ms's oneDNN one) is timed in a process of its own with
-the instruction-set cap a training run with it would get (``ats_ms.cpu_isa``: AVX2 for MindSpore's convolution,
+the instruction-set cap a training run with it would get (``ats_ms.process.cpu_isa``: AVX2 for MindSpore's convolution,
 none for the oneDNN one unless you exported ONEDNN_MAX_CPU_ISA).  ``--torch`` times the same KD step written in
 PyTorch (``ats_ms.interop.torch_reference`` networks, the same ATS loss) as a user runs it: in its own process,
 started with the environment this command was started with (not ats_ms's defaults), with as many threads as
@@ -29,7 +29,7 @@ import sys
 from ats_ms.benchmark.processes import run_worker
 from ats_ms.benchmark.timing import run_record
 from ats_ms.cli import run_cli
-from ats_ms.errors import AtsError, ConfigError
+from ats_ms.common.errors import AtsError, ConfigError
 
 
 def _cpus():

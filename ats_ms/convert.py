@@ -22,8 +22,8 @@ import os
 import sys
 
 from ats_ms.cli import run_cli
-from ats_ms.errors import AtsError
-from ats_ms.interop.convert_files import PYTORCH_SUFFIXES, convert, convert_folder
+from ats_ms.common.errors import AtsError
+from ats_ms.engine.import_model import PYTORCH_SUFFIXES, convert, convert_folder
 
 
 def main(argv=None):

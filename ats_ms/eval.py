@@ -7,7 +7,7 @@ import json
 import sys
 
 from ats_ms.cli import add_output, check_output_folder, run_cli
-from ats_ms.startup import prepare_process
+from ats_ms.process.startup import prepare_process
 from ats_ms.config import load_config
 
 

@@ -18,10 +18,10 @@ import os
 import sys
 
 from ats_ms.cli import run_cli
-from ats_ms.startup import prepare_process
+from ats_ms.process.startup import prepare_process
 from ats_ms.config import load_config
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import AtsError
+from ats_ms.common.errors import AtsError
 
 DEMO_DEFAULTS = {"device": "Ascend", "device_id": "0", "n_classes": "100", "net_name": "VGG8",
                  "ckpt_dir": "./ckpts/", "ckpt_name": "cifar100-ResNet14.ckpt"}
@@ -29,7 +29,7 @@ DEMO_DEFAULTS = {"device": "Ascend", "device_id": "0", "n_classes": "100", "net_
 
 def _demo_paths(args):
     """The demo's export.py: reads <ckpt_dir>/<ckpt_name>, writes <ckpt_dir>/<ckpt_name.split('.')[0]>_mindir.mindir."""
-    from ats_ms.demo_flags import arch_name  # pylint: disable=import-outside-toplevel
+    from ats_ms.cli.demo_flags import arch_name  # pylint: disable=import-outside-toplevel
     value = {k: getattr(args, "demo_" + k) or v for k, v in DEMO_DEFAULTS.items()}
     name = value["ckpt_name"]
     checkpoint = os.path.join(value["ckpt_dir"], name)

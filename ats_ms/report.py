@@ -30,7 +30,7 @@ import sys
 
 from ats_ms.cli import add_output, check_output_folder, run_cli
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import AtsError
+from ats_ms.common.errors import AtsError
 from ats_ms.results.figures import heatmaps, plot_curves
 from ats_ms.results import selection
 from ats_ms.results.runs import find_runs, group_runs, run_folders

@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 
-from ats_ms import demo_flags
+from ats_ms.cli import demo_flags
 from ats_ms.cli import run_cli
-from ats_ms.startup import prepare_process
+from ats_ms.process.startup import prepare_process
 from ats_ms.config import load_config
 
 
@@ -41,7 +41,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_intermixed_args(argv)
     if args.quickstart or args.quickstart_dir or (argv if argv is not None else sys.argv[1:]) == []:
-        from ats_ms.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
+        from ats_ms.experiments.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
         run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides,
                        continue_dir=args.quickstart_dir)
         return 0

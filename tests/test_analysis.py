@@ -89,7 +89,7 @@ def test_analyze_on_trained_and_converted_teachers(tmp_path):
         pass
     if torch is not None:  # a PyTorch teacher converted to ats_ms
         from ats_ms.interop.torch_reference import RefResNet, randomise_batchnorm
-        from ats_ms.interop.convert_files import convert
+        from ats_ms.engine.import_model import convert
         ref = randomise_batchnorm(RefResNet(8, (16, 16, 32, 64), 10))
         torch.save(ref.state_dict(), tmp_path / "ref.pth")
         convert("resnet8", str(tmp_path / "ref.pth"), str(tmp_path / "converted.ckpt"))

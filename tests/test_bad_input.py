@@ -289,7 +289,7 @@ def test_bad_input_is_one_clear_paragraph_and_changes_nothing(world, capsys, com
 
 def test_a_config_alias_bomb_is_refused_within_a_few_megabytes(world):
     import tracemalloc
-    from ats_ms.errors import ConfigError
+    from ats_ms.common.errors import ConfigError
     tracemalloc.start()
     try:
         with pytest.raises(ConfigError, match="expands to more than"):
@@ -342,7 +342,7 @@ def test_malicious_cifar_pickle_is_refused_and_runs_nothing(tmp_path):
     """A python-release CIFAR file whose unpickling would create a file: refused, nothing executed."""
     from ats_ms.data import constants as C
     from ats_ms.data.cifar import _read_python
-    from ats_ms.errors import DatasetError
+    from ats_ms.common.errors import DatasetError
     marker = tmp_path / "pwned"
 
     class Payload:
@@ -387,7 +387,7 @@ def test_an_export_that_fails_its_own_check_leaves_no_file(world, tmp_path, monk
     import numpy as np
     import mindspore as ms
     from ats_ms.engine.restore import network_from_checkpoint
-    from ats_ms.errors import AtsError
+    from ats_ms.common.errors import AtsError
     from ats_ms.engine.export_model import export_and_verify
     net = network_from_checkpoint(load_config(world["config"], ["checkpoint.resume=none"]), world["ckpt"]).net
 
@@ -407,7 +407,7 @@ def test_an_export_that_fails_its_own_check_leaves_no_file(world, tmp_path, monk
 def test_tensorboard_asked_for_but_missing_names_its_extra(monkeypatch):
     import sys
     from ats_ms.engine.tensorboard import check_available
-    from ats_ms.errors import AtsError
+    from ats_ms.common.errors import AtsError
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if not installed
     with pytest.raises(AtsError, match=r"pip install 'ats_ms\[tensorboard\]'"):
         check_available(load_config(None, ["logging.tensorboard=true"]).logging)

@@ -6,7 +6,8 @@ import os
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
 from ats_ms.report import main as report_main
-from ats_ms.sweep import parse_grid, run_sweep
+from ats_ms.experiments.grid import parse_grid
+from ats_ms.experiments.sweep import run_sweep
 from train_helpers import tiny_overrides
 
 SUBSET = ["data.subset_per_class=40", "data.val_per_class=10", "data.batch_size=50"]

@@ -1,3 +1,5 @@
+"""ats_ms.config: the defaults are the ATS paper's recipe, YAML and dotted overrides, every refused config named
+before anything runs, methods' own sections, and configs saved by earlier releases read in today's shape."""
 import subprocess
 import sys
 
@@ -5,7 +7,7 @@ import pytest
 import yaml
 
 from ats_ms.config import load_config, parse_override
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 
 def test_defaults_are_the_ats_paper_recipe():
@@ -32,6 +34,8 @@ def test_yaml_and_dotted_overrides(tmp_path):
     (["optim.lr=fast"], "'optim.lr' must be of type float"),
     (["optim.lr=-1"], "'optim.lr' must be > 0"),
     (["data.name=cifar1000"], "must be one of.*Did you mean 'cifar100'"),
+    (["model.arch=wrn_17_1"], "depth must be 6n\\+4"),
+    (["model.arch=resnet9_a"], "depth must be 6n\\+2"),
     (["distill.method=ats"], "needs a trained teacher"),
     (["distill.method=ts", "teacher.arch=resnet8", "teacher.checkpoint=x", "distill.tau_wrong=2"],
      "symmetric temperature scaling"),

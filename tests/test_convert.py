@@ -6,8 +6,8 @@ import pytest
 
 import mindspore as ms
 
-from ats_ms.interop.convert_files import convert
-from ats_ms.errors import CheckpointError
+from ats_ms.engine.import_model import convert
+from ats_ms.common.errors import CheckpointError
 from ats_ms.interop.pytorch import map_state_dict
 from ats_ms.models import create_model
 from train_helpers import run_cli

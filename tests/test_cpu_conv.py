@@ -20,7 +20,7 @@ from mindspore import nn, ops
 from ats_ms import cpu_conv
 from ats_ms.cpu_conv import build, library
 from ats_ms.cpu_conv.geometry import of_conv
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.models import create_model
 from ats_ms.models.conv import Conv2d
 from conftest import learnable_problem

@@ -1,11 +1,11 @@
-"""ats_ms.cpu_isa: which ONEDNN_MAX_CPU_ISA a process gets in which situation (never a timing)."""
+"""ats_ms.process.cpu_isa: which ONEDNN_MAX_CPU_ISA a process gets in which situation (never a timing)."""
 import os
 import subprocess
 import sys
 
 import pytest
 
-from ats_ms import cpu_isa
+from ats_ms.process import cpu_isa
 from ats_ms.config import load_config
 from train_helpers import REPO
 
@@ -44,7 +44,7 @@ def test_a_run_says_which_isa_is_in_force_and_why(tmp_path):
     """The environment of the training process and its setup block agree with the decision."""
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
     env["GLOG_v"] = "3"
-    code = ("import os, sys\nfrom ats_ms import cpu_isa\nfrom ats_ms.startup import prepare_process\n"
+    code = ("import os, sys\nfrom ats_ms.process import cpu_isa\nfrom ats_ms.process.startup import prepare_process\n"
             "from ats_ms.config import load_config\n"
             "d = prepare_process(load_config(None, sys.argv[1:]))\n"
             "print(os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset'), '|', cpu_isa.current().describe())\n")

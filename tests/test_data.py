@@ -1,3 +1,5 @@
+"""ats_ms.data: both CIFAR formats on generated files (pixels, labels, shuffling, augmentation, normalisation,
+sharding, seeds), digits, image folders, the errors for broken data, and the download path against a local server."""
 import http.server
 import io
 import os
@@ -13,7 +15,7 @@ from ats_ms.config.schema import DataConfig
 from ats_ms.data import create_dataset
 from ats_ms.data.digits import load_digits_split
 from ats_ms.data.download import ensure_release, md5sum
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 from cifar_fixtures import random_split, write_binary, write_python
 
 RAW = dict(mean=[0.0, 0.0, 0.0], std=[1 / 255.0] * 3)  # normalisation that returns raw pixel values

@@ -6,7 +6,7 @@ import pytest
 from ats_ms.config.schema import DataConfig
 from ats_ms.data import create_dataset
 from ats_ms.data.subset import split_indices
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 from cifar_fixtures import write_binary, write_python
 
 RAW = dict(mean=[0.0, 0.0, 0.0], std=[1 / 255.0] * 3)  # normalisation that returns raw pixel values

@@ -10,10 +10,10 @@ import pytest
 
 import mindspore as ms
 
-from ats_ms import demo_flags
+from ats_ms.cli import demo_flags
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
-from ats_ms.interop.convert_files import convert
+from ats_ms.engine.import_model import convert
 from ats_ms.distill.frozen import FrozenTeacher
 from ats_ms.engine.checkpoint import read_meta
 from ats_ms.engine.restore import network_from_checkpoint

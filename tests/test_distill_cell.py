@@ -1,3 +1,5 @@
+"""ats_ms.distill: the frozen teacher stays frozen (and its BatchNorm folded or not) while the student learns under
+``Model.train``, dynamic loss scaling skips overflowing steps, and the correct count is numpy's arg-max."""
 import numpy as np
 import pytest
 

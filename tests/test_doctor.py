@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from ats_ms import gpu_libs
+from ats_ms.process import gpu_libs
 from ats_ms.doctor import checks
 from ats_ms.doctor.elf import needed_libraries, search_path
 from ats_ms.doctor.libraries import Resolver

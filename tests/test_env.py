@@ -1,3 +1,5 @@
+"""ats_ms.process._env: the CPU defaults applied when ats_ms is imported, before MindSpore loads; the user's own
+setting wins; MindSpore's compile cache is refused before anything is written."""
 import os
 import subprocess
 import sys

@@ -5,10 +5,11 @@ import os
 import pytest
 import yaml
 
-from ats_ms.chain import run_chain
+from ats_ms.experiments.chain import run_chain
 from ats_ms.engine.trainer import train
 from ats_ms.report import main as report_main
-from ats_ms.sweep import parse_grid, run_sweep
+from ats_ms.experiments.grid import parse_grid
+from ats_ms.experiments.sweep import run_sweep
 from conftest import REPO
 from train_helpers import tiny_overrides
 

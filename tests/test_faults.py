@@ -16,7 +16,7 @@ import pytest
 from ats_ms.config import load_config
 from ats_ms.engine.checkpoint import read_meta
 from ats_ms.engine.trainer import train
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 from conftest import REPO
 from train_helpers import popen_train, run_cli, tiny_overrides
 
@@ -220,7 +220,8 @@ def test_sigterm_exits_143_and_the_printed_command_resumes(tmp_path):
 
 
 def test_sweep_points_are_finished_only_for_their_own_config(tmp_path):
-    from ats_ms.sweep import parse_grid, run_sweep
+    from ats_ms.experiments.grid import parse_grid
+    from ats_ms.experiments.sweep import run_sweep
     extra = tiny_overrides(str(tmp_path), "grid", epochs=1) + ["data.train_samples=128"]
     config = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
     grid = parse_grid(["optim.lr=0.05,0.1"])

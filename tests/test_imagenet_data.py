@@ -7,7 +7,7 @@ import pytest
 
 from ats_ms.config import load_config
 from ats_ms.data import create_dataset
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 from layout_fixtures import WNIDS, imagenet_tree, tiny_imagenet_tree, write_jpeg
 
 

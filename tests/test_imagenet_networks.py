@@ -160,7 +160,7 @@ def _randomised(net, seed):
 
 @pytest.mark.parametrize("arch", sorted(REFERENCES))
 def test_a_torchvision_format_checkpoint_converts_to_the_same_logits(arch, tmp_path):
-    from ats_ms.interop.convert_files import convert
+    from ats_ms.engine.import_model import convert
     from ats_ms.engine.checkpoint import read_meta
     from ats_ms.models import normalization
     torch.manual_seed(0)

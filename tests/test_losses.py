@@ -1,3 +1,5 @@
+"""ats_ms.losses: the ATS loss against test vectors computed from the published formula, in both execution modes,
+in fp16, for huge logits, and its special cases (TS, the KL form, the benchmark KD weighting, tau_student)."""
 import numpy as np
 import pytest
 

@@ -10,7 +10,7 @@ from ats_ms.config import load_config
 from ats_ms import methods
 from ats_ms.config.schema import METHODS
 from ats_ms.engine.trainer import train
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.losses import ATSLoss, DKDLoss, ISATSLoss
 from ats_ms.losses.isats import candidate_temperatures
 from train_helpers import tiny_overrides

@@ -1,3 +1,5 @@
+"""ats_ms.models: parameter counts against the published ones, every listed network building, forward and backward
+in graph mode, any input size, stable parameter names, the reference initialisation, and one table of names."""
 import numpy as np
 import pytest
 
@@ -92,9 +94,9 @@ def test_any_input_size(size):
 
 
 def test_the_config_checks_and_the_zoo_read_one_table_of_names():
-    """ats_ms.model_names is the only list: the zoo registers exactly its fixed names, and a pattern size the
+    """ats_ms.common.model_names is the only list: the zoo registers exactly its fixed names, and a pattern size the
     config accepts is one the zoo builds."""
-    from ats_ms import model_names
+    from ats_ms.common import model_names
     from ats_ms.config.arch_names import check_arch
     assert list_models() == sorted(model_names.FIXED)
     for name in ("wrn_22_3", "resnext29_3x5d", "resnet26_a", "mobile_half"):

@@ -1,4 +1,4 @@
-"""ats_ms.optional: without its optional packages every module imports (or says which extra it needs), and a
+"""ats_ms.common.optional: without its optional packages every module imports (or says which extra it needs), and a
 command that needs a missing package names the extra in one paragraph and exits 2.
 
 The packages are hidden in a child process the way an absent package behaves (``sys.modules[name] = None``
@@ -30,7 +30,7 @@ def _command(module, args, cwd=REPO):
 def test_every_module_imports_or_names_its_extra_without_the_optional_packages():
     names = [m[:-len(".py")].replace("/", ".").replace(".__init__", "") for m in source_modules()]
     names = [n for n in names if not n.endswith("__main__")]
-    code = ("import importlib\nfrom ats_ms.optional import MissingExtra\n"
+    code = ("import importlib\nfrom ats_ms.common.optional import MissingExtra\n"
             "for n in sys.argv[1:]:\n    try:\n        importlib.import_module(n)\n"
             "    except MissingExtra as exc:\n        print(n, 'needs', exc.package, exc.extra)\n")
     proc = _hidden(code, names)

@@ -10,7 +10,7 @@ import pytest
 from ats_ms.config import load_config
 from ats_ms.data import create_dataset
 from ats_ms.data.speech import split_files
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 from conftest import REPO
 from layout_fixtures import SPEECH_WORDS, cub_tree, dogs_tree, speech_commands_tree, write_wav
 

@@ -15,7 +15,7 @@ import pytest
 
 import mindspore as ms
 
-from ats_ms.interop.convert_files import convert
+from ats_ms.engine.import_model import convert
 from ats_ms.engine.checkpoint import read_meta
 from ats_ms.interop.published import IMAGENET_MEAN_STD
 from ats_ms.models import count_params, create_model, normalization

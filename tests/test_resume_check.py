@@ -7,7 +7,7 @@ import pytest
 from ats_ms.config import load_config, to_dict
 from ats_ms.engine.resume_check import check_resume
 from ats_ms.engine.schedule import create_scheduler
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 STEPS = 10
 

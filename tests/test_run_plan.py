@@ -9,7 +9,7 @@ import yaml
 from ats_ms.config import load_config, to_dict
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine.run_plan import config_differences, describe_status, finished_summary, plan_run
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 BASE = ["data.name=digits", "model.arch=resnet8", "schedule.epochs=4", "schedule.milestones=[2]"]
 

@@ -1,3 +1,4 @@
+"""ats_ms.engine.schedule: the ATS paper's warm-up and milestones, poly and cosine, step by step."""
 import numpy as np
 import pytest
 

@@ -14,7 +14,7 @@ import mindspore as ms
 
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train, train_group
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.models import create_model
 from conftest import REPO
 from train_helpers import tiny_overrides

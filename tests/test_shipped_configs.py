@@ -71,7 +71,7 @@ def test_benchmark_pairs_follow_the_repdistiller_protocol():
 
 @pytest.mark.parametrize("path", CHAINS, ids=lambda p: os.path.relpath(p, REPO))
 def test_chain_files_load(path):
-    from ats_ms.chain import load_chain
+    from ats_ms.experiments.chain import load_chain
     _, _, stages = load_chain(path)
     for stage in stages:
         load_config(stage["config"], stage.get("overrides", []))

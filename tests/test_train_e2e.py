@@ -11,7 +11,7 @@ import mindspore as ms
 
 from ats_ms.config import load_config
 from ats_ms.engine.trainer import train
-from ats_ms.errors import CheckpointError, ConfigError, RunFolderError
+from ats_ms.common.errors import CheckpointError, ConfigError, RunFolderError
 from ats_ms.models import create_model
 from train_helpers import REPO, run_cli, tiny_overrides
 

@@ -1,7 +1,7 @@
 """Figures of ``ats_ms.analyze``: sigma(q) and e(q) against temperature, reliability diagrams."""
 import os
 
-from ats_ms.optional import pyplot
+from ats_ms.common.optional import pyplot
 
 
 def _pyplot():

@@ -3,8 +3,9 @@ import json
 import subprocess
 import sys
 
-from ats_ms import _env, signals
-from ats_ms.errors import AtsError
+from ats_ms.common import signals
+from ats_ms.process import _env
+from ats_ms.common.errors import AtsError
 
 
 def run_worker(kind, arguments, what=None):

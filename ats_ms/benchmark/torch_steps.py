@@ -1,7 +1,7 @@
 """The PyTorch measurement of ``python -m ats_ms.bench --torch``: the same ATS step, in a process of its own started
 with the user's environment (not ats_ms's CPU defaults), so PyTorch runs as a user would run it."""
 from ats_ms.benchmark.timing import median_ms
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 
 def bench_torch(teacher_arch, student_arch, batch, classes, size, steps, reps, warmup, threads=None):

@@ -1,7 +1,7 @@
 """``python -m ats_ms.benchmark.worker KIND JSON``: one measurement in a process of its own; prints one JSON line.
 
 - ``steps``: the MindSpore measurements (``ats_ms.benchmark.steps``) with one CPU convolution; the process takes
-  the instruction-set cap that convolution needs (``ats_ms.cpu_isa``) before MindSpore's first operation;
+  the instruction-set cap that convolution needs (``ats_ms.process.cpu_isa``) before MindSpore's first operation;
 - ``torch``: the PyTorch step (``ats_ms.benchmark.torch_steps``) in the environment the user started with;
 - ``students``: one shared-teacher group of K students (``ats_ms.benchmark.students``).
 """
@@ -9,13 +9,13 @@ import json
 import os
 import sys
 
-from ats_ms import _env
+from ats_ms.process import _env
 from ats_ms.cli import run_cli
 from ats_ms.config.schema import Config, RuntimeConfig
 
 
 def _steps(a):
-    from ats_ms.startup import prepare_process  # pylint: disable=import-outside-toplevel
+    from ats_ms.process.startup import prepare_process  # pylint: disable=import-outside-toplevel
     decision = prepare_process(Config(runtime=RuntimeConfig(device_target=a["device"], cpu_conv=a["conv"])))
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms import cpu_conv  # pylint: disable=import-outside-toplevel
@@ -50,7 +50,7 @@ def _torch(a):
 
 
 def _students(a):
-    from ats_ms.startup import prepare_process  # pylint: disable=import-outside-toplevel
+    from ats_ms.process.startup import prepare_process  # pylint: disable=import-outside-toplevel
     decision = prepare_process(Config(runtime=RuntimeConfig(device_target=a["device"], cpu_conv=a["conv"])))
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from ats_ms import cpu_conv  # pylint: disable=import-outside-toplevel

@@ -1,11 +1,11 @@
 """Checks of the network names and build options a config gives, against the zoo's one table
-(``ats_ms.model_names``, importable without MindSpore), so a config with a misspelt ``model.arch`` fails in half a
+(``ats_ms.common.model_names``, importable without MindSpore), so a config with a misspelt ``model.arch`` fails in half a
 second with a suggestion instead of after the run folder exists."""
 import difflib
 import re
 
-from ats_ms import model_names
-from ats_ms.errors import ConfigError
+from ats_ms.common import model_names
+from ats_ms.common.errors import ConfigError
 
 FIXED, ALIASES, PADDING_SAME = model_names.FIXED, tuple(model_names.ALIASES), model_names.PADDING_SAME
 
@@ -22,6 +22,9 @@ def check_arch(name, key):
         raise ConfigError(f"'{key}' is '{name}': a mindcv network is named mindcv:<model name>, e.g. mindcv:resnet50.")
     if model_names.is_known(low):
         return
+    problem = model_names.size_problem(low)
+    if problem:
+        raise ConfigError(f"'{key}' is '{name}': {problem}. Choose a size the family has.")
     close = difflib.get_close_matches(low, FIXED + ALIASES, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ConfigError(f"'{key}' is '{name}', which is not a network ats_ms knows.{hint} Known: {', '.join(FIXED)}; "

@@ -17,7 +17,7 @@ from ats_ms import methods
 from ats_ms.config import schema
 from ats_ms.config.arch_names import check_arch, check_conv_bias, check_padding
 from ats_ms.config.shipped import recipe_path, resolve_config_path
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 MAX_SEED = 2 ** 31 - 1   # MindSpore accepts seeds < 2**32; resumed segments add the global step to it
 MAX_EPOCHS = 100_000

@@ -10,7 +10,7 @@ shipped file ``<configs>/cifar100/ats_paper/resnet110_to_vgg8/ats.yaml``; a real
 import difflib
 import os
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE_COPY = os.path.join(_PACKAGE, "shipped_configs")

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 MODES = ("auto", "builtin", "onednn")
 

@@ -20,7 +20,7 @@ from ats_ms.cli import run_cli
 from ats_ms.config import load_config
 from ats_ms.data.factory import create_dataset
 from ats_ms.data.throughput import pipeline_throughput
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 
 def main(argv=None):

@@ -16,7 +16,7 @@ import mindspore.dataset.transforms as T
 
 from ats_ms.data import constants as C
 from ats_ms.data.source import Source, require_folder
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 
 def _layout_dir(root, name, fmt):

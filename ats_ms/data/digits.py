@@ -10,7 +10,7 @@ import numpy as np
 
 from ats_ms.data.cifar import array_dataset
 from ats_ms.data.source import Source
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 TEST_FRACTION = 0.2
 

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from ats_ms.data import constants as C
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 CHUNK = 1 << 20
 

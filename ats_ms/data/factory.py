@@ -20,7 +20,7 @@ from ats_ms.data.fine_grained import cub200_source, stanford_dogs_source
 from ats_ms.data.speech import speech_commands_source
 from ats_ms.data.subset import subset_indices, uses_subset
 from ats_ms.data.transforms import image_ops, imagenet_ops, speech_ops
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 SOURCES = {"cifar10": cifar_source, "cifar100": cifar_source, "image_folder": image_folder_source,
            "digits": digits_source, "imagenet": imagenet_source, "tiny_imagenet": tiny_imagenet_source,

@@ -13,7 +13,7 @@ import mindspore as ms
 import mindspore.dataset as ds
 import numpy as np
 
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 

@@ -23,7 +23,7 @@ from scipy.io import loadmat  # SciPy comes with MindSpore (one of its requireme
 from ats_ms.data import constants as C
 from ats_ms.data.file_list import class_folders, file_list_dataset, images_in, read_text_lines, verify_as_configured
 from ats_ms.data.source import Source, require_folder
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 CUB_FILES = ("images.txt", "image_class_labels.txt", "train_test_split.txt", "classes.txt")
 

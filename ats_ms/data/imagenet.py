@@ -25,7 +25,7 @@ from scipy.io import loadmat  # SciPy comes with MindSpore (one of its requireme
 from ats_ms.data import constants as C
 from ats_ms.data.file_list import class_folders, file_list_dataset, images_in, read_text_lines, verify_as_configured
 from ats_ms.data.source import Source, require_folder
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 WNID = re.compile(r"n\d{8}$")
 DEVKIT = os.path.join("ILSVRC2012_devkit_t12", "data")

@@ -7,7 +7,7 @@ evaluation loop, with the offending path somewhere in its "Dataset Pipeline Erro
 import contextlib
 import re
 
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 PIPELINE_MARK = "Exception thrown from dataset pipeline"
 _FILE_PATTERNS = (re.compile(r"Invalid (?:image|file)[,:]?\s+(\S+?)\s+(?:decode failed|is broken|cannot)"),

@@ -3,7 +3,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 
 def require_folder(path, what, expected):

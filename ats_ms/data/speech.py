@@ -31,7 +31,7 @@ import mindspore.dataset as ds
 
 from ats_ms.data.file_list import read_text_lines
 from ats_ms.data.source import Source, require_folder
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 SAMPLE_RATE = 16_000
 CLIP = SAMPLE_RATE

@@ -9,7 +9,7 @@ config therefore selects the same images on every machine and in every command (
 """
 import numpy as np
 
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 
 def uses_subset(cfg):

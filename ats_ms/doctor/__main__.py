@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 
-from ats_ms import signals
+from ats_ms.common import signals
 from ats_ms.cli import run_cli
 from ats_ms.doctor import checks, package
 

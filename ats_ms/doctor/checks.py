@@ -14,7 +14,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from ats_ms import gpu_libs
+from ats_ms.process import gpu_libs
 from ats_ms.doctor.elf import needed_libraries, search_path
 from ats_ms.doctor.libraries import SYSTEM_LIBS, Resolver
 

@@ -1,7 +1,7 @@
 """Where the dynamic loader would find a shared library, answered without loading it.
 
 The order follows ld.so: the asking library's RPATH, ``LD_LIBRARY_PATH``, the ``ldconfig`` cache, then the
-default folders.  Libraries that ats_ms preloads from the ``nvidia-*-cu11`` wheels (``ats_ms.gpu_libs``)
+default folders.  Libraries that ats_ms preloads from the ``nvidia-*-cu11`` wheels (``ats_ms.process.gpu_libs``)
 count as found: the loader reuses an already-loaded library of the same soname.
 """
 import os

@@ -10,7 +10,7 @@ import importlib
 import os
 
 import ats_ms
-from ats_ms.optional import EXTRAS, MissingExtra, install_hint
+from ats_ms.common.optional import EXTRAS, MissingExtra, install_hint
 
 MANIFEST = "_modules.txt"
 
@@ -54,7 +54,7 @@ def built_modules(root=None):
 def import_all(names):
     """(imported, [(module, missing optional dependency)], [(module, error)]).
 
-    A module that exists to serve an optional package (``ats_ms.optional.EXTRAS``) and cannot import without it
+    A module that exists to serve an optional package (``ats_ms.common.optional.EXTRAS``) and cannot import without it
     "needs an optional package"; any other import failure, a missing required package included, is a defect."""
     imported, optional, broken = [], [], []
     for name in names:

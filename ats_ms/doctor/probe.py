@@ -11,7 +11,7 @@ import time
 def probe(target, train, result):
     """Fills ``result`` as it goes, so a failure keeps what succeeded before it."""
     if target == "GPU":
-        from ats_ms import gpu_libs  # pylint: disable=import-outside-toplevel
+        from ats_ms.process import gpu_libs  # pylint: disable=import-outside-toplevel
         result["preloaded"] = gpu_libs.prepare(log=lambda message: None)
     start = time.perf_counter()
     import numpy as np  # pylint: disable=import-outside-toplevel

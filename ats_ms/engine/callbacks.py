@@ -11,7 +11,7 @@ import time
 import numpy as np
 import mindspore as ms
 
-from ats_ms import signals
+from ats_ms.common import signals
 
 
 

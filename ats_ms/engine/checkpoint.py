@@ -12,8 +12,8 @@ import mindspore as ms
 import numpy as np
 
 from ats_ms.engine.run_dir import guarded_write, write_atomic
-from ats_ms.model_names import CLASSIFIER_PARAMETERS
-from ats_ms.errors import CheckpointError
+from ats_ms.common.model_names import CLASSIFIER_PARAMETERS
+from ats_ms.common.errors import CheckpointError
 
 
 def atomic_save(entries, path, meta=None, kept="the previous version of the file is unchanged"):

@@ -18,9 +18,9 @@ from mindspore import nn
 
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine.checkpoint import named_parameters
-from ats_ms.errors import AtsError
+from ats_ms.common.errors import AtsError
 from ats_ms.interop.to_torch import check_exportable, torch_state_dict
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 SUFFIX = {"MINDIR": ".mindir", "ONNX": ".onnx", "AIR": ".air", "TORCH": ".pth"}
 TOLERANCE = 1e-4

@@ -13,7 +13,7 @@ import shutil
 
 from ats_ms.engine import checkpoint as ckpt
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 
 def save_state(member, group, train_step, base_meta, extra_meta):

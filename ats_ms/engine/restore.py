@@ -15,9 +15,9 @@ import mindspore as ms
 
 from ats_ms.data.constants import NUM_CLASSES
 from ats_ms.engine import checkpoint as ckpt
-from ats_ms.errors import CheckpointError
+from ats_ms.common.errors import CheckpointError
 from ats_ms.interop import demo
-from ats_ms.model_names import CLASSIFIER_WEIGHTS
+from ats_ms.common.model_names import CLASSIFIER_WEIGHTS
 from ats_ms.models import build_options, create_model, normalization, variants
 
 KNOWN_CLASSES = dict(NUM_CLASSES, digits=10)  # datasets whose class count is known without reading them

@@ -17,7 +17,7 @@ from ats_ms.config.loader import migrate_saved
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine import run_plan
 from ats_ms.engine.schedule import create_scheduler
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 
 def _state_config(state_path):

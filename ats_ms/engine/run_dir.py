@@ -35,7 +35,7 @@ import yaml
 
 from ats_ms.config import to_dict
 from ats_ms.config.loader import migrate_saved
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 CONFIG = "config.yaml"
 ENV = "env.json"

@@ -9,7 +9,7 @@ import sys
 import time
 
 from ats_ms.engine.run_dir import LOCK, guarded_write, path
-from ats_ms.errors import FolderBusy
+from ats_ms.common.errors import FolderBusy
 
 try:  # POSIX; MindSpore's training platforms are Linux
     import fcntl

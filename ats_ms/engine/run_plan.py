@@ -10,7 +10,7 @@ from ats_ms.config import to_dict
 from ats_ms.config.schema import Config
 from ats_ms.engine.run_dir import STATE, holds_run, path, read_saved_config, read_summary, run_files
 from ats_ms.engine.run_lock import check_not_busy
-from ats_ms.errors import RunFolderError
+from ats_ms.common.errors import RunFolderError
 
 # Keys a saved training state depends on: resuming with one of them changed would continue another
 # experiment under the old name, so it is refused and every difference is named.  ``teacher.checkpoint``

@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import mindspore as ms
 
-from ats_ms import cpu_conv, cpu_isa
-from ats_ms.errors import ConfigError
+from ats_ms import cpu_conv
+from ats_ms.process import cpu_isa
+from ats_ms.common.errors import ConfigError
 
 
 @dataclass

@@ -11,7 +11,7 @@ then follow epochs:
 """
 import numpy as np
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 MAX_STEPS = 20_000_000  # the table is one float32 per step, held by the optimizer
 

@@ -2,7 +2,8 @@
 override (a forgotten ``data.root``, a tau typo, 240 epochs instead of 24) shows before hours are spent."""
 import os
 
-from ats_ms import cpu_isa, methods
+from ats_ms import methods
+from ats_ms.process import cpu_isa
 from ats_ms.engine.runtime import amp_level
 from ats_ms.models import count_params, normalization, variants
 

@@ -8,7 +8,7 @@ same as a CE step.  The cache holds the normalised training images in memory
 import numpy as np
 import mindspore.dataset as ds
 
-from ats_ms.errors import DatasetError
+from ats_ms.common.errors import DatasetError
 
 
 class _CachedSource:

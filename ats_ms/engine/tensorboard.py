@@ -7,7 +7,7 @@ the x axis is the global step.  View with ``tensorboard --logdir runs/``.
 """
 import os
 
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 SUBDIR = "tensorboard"
 

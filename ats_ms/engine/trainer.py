@@ -41,7 +41,7 @@ from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.engine.teacher_cache import TeacherLogitCache
 from ats_ms.engine.restore import teacher_network
 from ats_ms.engine.tensorboard import check_available, open_scalar_writer
-from ats_ms.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
+from ats_ms.common.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
 from ats_ms.models import build_options, create_model, variants
 
 GROUP_VARIABLE_SECTIONS = ("distill",)

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ats_ms.errors import CheckpointError
+from ats_ms.common.errors import CheckpointError
 
 TORCH_BN = ("weight", "bias", "running_mean", "running_var")
 MS_BN = ("gamma", "beta", "moving_mean", "moving_variance")

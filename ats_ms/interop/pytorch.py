@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from ats_ms.errors import CheckpointError
+from ats_ms.common.errors import CheckpointError
 
 CONTAINER_KEYS = ("state_dict", "model", "net", "model_state_dict", "params")
 BN_LEAVES = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean", "running_var": "moving_variance"}

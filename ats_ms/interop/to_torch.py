@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ats_ms.errors import CheckpointError
+from ats_ms.common.errors import CheckpointError
 
 TORCH_BN_LEAVES = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"}
 # networks with a PyTorch reference that reads this state dict (ats_ms.interop.torch_reference)

@@ -7,7 +7,7 @@ training step in PyTorch on the same machine).  Parameter names follow the refer
 """
 import re
 
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 torch = require("torch", "The PyTorch reference networks (ats_ms.interop.torch_reference)")
 nn = torch.nn

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 DEVICES = ("CPU", "GPU", "Ascend")
 LAUNCHERS = ("msrun", "mpirun", "ranktable")

@@ -7,7 +7,7 @@ with tau = tau_target on the label's class and tau_wrong elsewhere (``ats_ms/los
 The loss is ``ce_weight CE + kd_weight tau_student^2 D(p_teacher, p_student)``, D the authors' soft cross-entropy
 or KL (``distill.form``); ``distill.keep_target_top`` and ``distill.logit_standardize`` are opt-in variants.
 """
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.methods.registry import Method, register
 
 

@@ -4,7 +4,7 @@ warm-up epochs (``ats_ms/losses/dkd.py``).  mdistiller's CIFAR-100 values are th
 its CE weight 1.0 is set by the shipped configs (``distill.ce_weight``, whose own default is 0.5)."""
 from dataclasses import dataclass
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.methods.registry import Method, register
 
 

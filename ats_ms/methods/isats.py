@@ -3,7 +3,7 @@ sample, the wrong-class temperature in [tau_min, tau_target] that maximises the 
 probabilities while keeping the target the most probable class (``ats_ms/losses/isats.py``)."""
 from dataclasses import dataclass
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.methods.registry import Method, register
 
 

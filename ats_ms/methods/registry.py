@@ -10,7 +10,7 @@ Nothing here imports MindSpore: configs are checked before it loads; ``build`` i
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Model zoo: ``create_model(name, num_classes)`` and ``list_models()``.
 
-The names come from the one table of ``ats_ms.model_names`` (importable without MindSpore, for config checks):
+The names come from the one table of ``ats_ms.common.model_names`` (importable without MindSpore, for config checks):
 each fixed name is registered here with its builder, and the three pattern families (``wrn_<depth>_<width>``,
 ``resnext29_<cardinality>x<width>d``, ``resnet<6n+2>_a``) build any valid size.
 """
-from ats_ms import model_names as names
+from ats_ms.common import model_names as names
 from ats_ms.models import (bottleneck_nets, mindcv_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet,
                            variants, vgg, wrn)
 
@@ -25,7 +25,7 @@ _REGISTRY["shufflev2"] = shufflenet.shufflev2
 _REGISTRY["resnet50"] = bottleneck_nets.resnet50
 for _c, _w in names.RESNEXT:
     _REGISTRY[f"resnext29_{_c}x{_w}d"] = bottleneck_nets.build_resnext29(_c, _w)
-assert sorted(_REGISTRY) == sorted(names.FIXED), "ats_ms.model_names and the zoo disagree"  # noqa: S101
+assert sorted(_REGISTRY) == sorted(names.FIXED), "ats_ms.common.model_names and the zoo disagree"  # noqa: S101
 
 _PATTERN_BUILDERS = {"wrn": lambda m: wrn.build(int(m[1]), int(m[2])),
                      "resnext29": lambda m: bottleneck_nets.build_resnext29(int(m[1]), int(m[2])),
@@ -44,6 +44,9 @@ def _factory(name):
     found = names.pattern(key)
     if found:
         return _PATTERN_BUILDERS[found[0]](found[1])
+    problem = names.size_problem(key)
+    if problem:
+        raise ValueError(f"Unknown model '{name}': {problem}.")
     import difflib  # pylint: disable=import-outside-toplevel
     close = difflib.get_close_matches(key, list_models(), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -11,8 +11,8 @@ import difflib
 
 from mindspore import nn
 
-from ats_ms.errors import ConfigError
-from ats_ms.optional import require
+from ats_ms.common.errors import ConfigError
+from ats_ms.common.optional import require
 
 PREFIX = "mindcv:"
 

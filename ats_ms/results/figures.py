@@ -4,8 +4,8 @@ import math
 import os
 from collections import defaultdict
 
-from ats_ms.errors import AtsError
-from ats_ms.optional import pyplot
+from ats_ms.common.errors import AtsError
+from ats_ms.common.optional import pyplot
 from ats_ms.results.runs import curve_settings
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine.run_plan import flat_config, is_state_key
-from ats_ms.errors import AtsError
+from ats_ms.common.errors import AtsError
 
 SETTING_EXTRA_KEYS = ("schedule.epochs", "teacher.checkpoint")
 LABEL_KEYS = ("data.name", "teacher.arch", "model.arch", "distill.method", "distill.tau_target", "distill.tau_wrong",

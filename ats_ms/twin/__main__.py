@@ -17,7 +17,7 @@ import sys
 
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 
 def build_parser():

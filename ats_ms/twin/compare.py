@@ -21,7 +21,7 @@ from ats_ms.engine.run_state import Member
 from ats_ms.engine.runtime import amp_level, setup_runtime
 from ats_ms.engine.restore import teacher_network, trained_normalization
 from ats_ms.engine.trainer import GroupTrainer
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.interop.to_torch import check_exportable
 from ats_ms.twin.torch_side import TorchSide
 

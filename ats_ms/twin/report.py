@@ -3,7 +3,7 @@ import os
 
 from ats_ms.config import to_dict
 from ats_ms.engine import run_dir as rd
-from ats_ms.optional import MissingExtra, pyplot
+from ats_ms.common.optional import MissingExtra, pyplot
 
 
 def write_report(report, folder, cfg):

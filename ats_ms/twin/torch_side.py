@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 from ats_ms.interop.to_torch import torch_names, torch_state_dict
-from ats_ms.optional import require
+from ats_ms.common.optional import require
 
 torch = require("torch", "The PyTorch twin (python -m ats_ms.twin)")
 F = torch.nn.functional

@@ -5,7 +5,7 @@ On AVX-512 CPUs MindSpore >= 2.9 lets oneDNN pick an AVX-512 convolution path th
 read once, when oneDNN dispatches its first primitive, so it is set at import time; it has no effect on GPU
 or Ascend kernels.  ``setdefault`` keeps whatever the user exported, and ``USER_VALUES`` remembers what the
 user's environment held before ats_ms touched it: a training command may lift the cap again before its first
-operation when MindSpore's convolution will not run (``ats_ms.cpu_isa``), and ``bench --torch`` starts
+operation when MindSpore's convolution will not run (``ats_ms.process.cpu_isa``), and ``bench --torch`` starts
 PyTorch with the environment the user started with.
 """
 import os

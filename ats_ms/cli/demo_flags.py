@@ -25,7 +25,7 @@ import re
 
 from ats_ms.config.arch_names import PADDING_SAME
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import ConfigError
+from ats_ms.common.errors import ConfigError
 
 # flag -> help
 FLAGS = {

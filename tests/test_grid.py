@@ -1,5 +1,6 @@
-"""ats_ms.sweep's grid: axes over one key (a product) and over several keys at once (listed points)."""
-from ats_ms.sweep import parse_grid, points
+"""ats_ms.experiments.grid: axes over one key (a product) and over several keys at once (listed points); the points
+of a sweep, validated before any trains (ats_ms.experiments.sweep.plan_points)."""
+from ats_ms.experiments.grid import parse_grid, points
 
 
 def test_a_product_of_single_key_axes():
@@ -24,7 +25,7 @@ def test_an_axis_over_two_keys_lists_points_not_a_product():
 def test_a_sweep_over_a_finished_runs_config_goes_beside_that_run(tmp_path, capsys):
     """The config of a finished run names that run's folder; its points must not be written inside it."""
     import os
-    from ats_ms.sweep import plan_points
+    from ats_ms.experiments.sweep import plan_points
     run = tmp_path / "student_resnet8_ats"
     run.mkdir()
     (run / "config.yaml").write_text("experiment: {name: student_resnet8_ats, output_dir: %s}\n" % tmp_path)

@@ -38,21 +38,41 @@ def canonical(name):
     return ALIASES.get(low, low)
 
 
-def pattern(name):
-    """(family, match) when ``name`` is a valid size of a pattern family, else None."""
+SIZE_RULES = {"wrn": "a WRN's depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...) and its width at least 1",
+              "resnet_a": "an option-A ResNet's depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...)",
+              "resnext29": "a ResNeXt-29's cardinality and bottleneck width must be at least 1"}
+
+
+def _family_match(name):
     key = canonical(name)
     for family, regex in PATTERNS.items():
         match = regex.match(key)
-        if not match:
-            continue
-        a, b = int(match[1]), int(match[2]) if family != "resnet_a" else 0
-        if family == "wrn" and ((a - 4) % 6 != 0 or a < 10 or b < 1):
-            return None
-        if family == "resnet_a" and ((a - 2) % 6 != 0 or a < 8):
-            return None
-        if family == "resnext29" and (a < 1 or b < 1):
-            return None
-        return family, match
+        if match:
+            return family, match
+    return None
+
+
+def _valid_size(family, match):
+    a, b = int(match[1]), int(match[2]) if family != "resnet_a" else 0
+    if family == "wrn":
+        return (a - 4) % 6 == 0 and a >= 10 and b >= 1
+    if family == "resnet_a":
+        return (a - 2) % 6 == 0 and a >= 8
+    return a >= 1 and b >= 1
+
+
+def pattern(name):
+    """(family, match) when ``name`` is a valid size of a pattern family, else None."""
+    found = _family_match(name)
+    return found if found and _valid_size(*found) else None
+
+
+def size_problem(name):
+    """Why ``name``, spelled as a pattern family's member, is not a size that family has (None when it is, or when
+    it is not spelled like one)."""
+    found = _family_match(name)
+    if found and not _valid_size(*found):
+        return f"{SIZE_RULES[found[0]]}, and '{name}' is not"
     return None
 
 

@@ -5,9 +5,9 @@ ats_ms recognises by themselves are in ``ats_ms.interop.published``; the name ma
 import os
 import re
 
-from ats_ms.errors import AtsError, CheckpointError
-from ats_ms.model_names import CLASSIFIER_WEIGHTS
-from ats_ms.optional import require
+from ats_ms.common.errors import AtsError, CheckpointError
+from ats_ms.common.model_names import CLASSIFIER_WEIGHTS
+from ats_ms.common.optional import require
 
 PYTORCH_SUFFIXES = (".th", ".pth", ".pt", ".tar")
 

@@ -1,9 +1,9 @@
 """What a command does once it knows its configs and before MindSpore's first operation: the GPU libraries
-its device needs (``ats_ms.gpu_libs``; MindSpore loads its device plugins once) and the instruction-set cap of
-oneDNN on the CPU (``ats_ms.cpu_isa``; oneDNN reads it once).  Every command calls ``prepare_process`` here, so
+its device needs (``ats_ms.process.gpu_libs``; MindSpore loads its device plugins once) and the instruction-set cap of
+oneDNN on the CPU (``ats_ms.process.cpu_isa``; oneDNN reads it once).  Every command calls ``prepare_process`` here, so
 the rule lives in one place."""
-from ats_ms import cpu_isa
-from ats_ms.gpu_libs import prepare_for
+from ats_ms.process import cpu_isa
+from ats_ms.process.gpu_libs import prepare_for
 
 
 def prepare_process(cfgs):

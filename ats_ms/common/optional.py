@@ -4,7 +4,7 @@ brings it (one paragraph, exit code 2) instead of ending in a ``ModuleNotFoundEr
 """
 import importlib
 
-from ats_ms.errors import AtsError
+from ats_ms.common.errors import AtsError
 
 # top-level package -> the extra of setup.py that installs it
 EXTRAS = {

@@ -1,5 +1,6 @@
 """Shared entry-point behaviour: user errors become one paragraph on stderr and exit code 2; an
-interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved."""
+interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its state is saved.  The model-zoo demo's flags, which
+``train`` and ``export`` also accept, are in ``demo_flags``."""
 import argparse
 import atexit
 import os
@@ -7,8 +8,8 @@ import signal
 import sys
 import textwrap
 
-from ats_ms import signals
-from ats_ms.errors import AtsError, Interrupted
+from ats_ms.common import signals
+from ats_ms.common.errors import AtsError, Interrupted
 
 
 def paragraph(text):

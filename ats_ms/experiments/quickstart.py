@@ -18,9 +18,9 @@ import time
 
 from ats_ms.config import load_config
 from ats_ms.config.shipped import quickstart_config
-from ats_ms.startup import prepare_process
+from ats_ms.process.startup import prepare_process
 from ats_ms.engine import run_dir as rd
-from ats_ms.errors import Interrupted, RunFolderError
+from ats_ms.common.errors import Interrupted, RunFolderError
 
 STEPS = [("teacher", "digits_teacher.yaml", "CE", "-"),
          ("student_ce", "digits_student_ce.yaml", "CE only", "-"),
@@ -89,7 +89,7 @@ def run_quickstart(output_dir="runs", overrides=(), continue_dir=None):
 def _curves(root, configs):
     try:
         from ats_ms.results.figures import plot_curves  # pylint: disable=import-outside-toplevel
-        from ats_ms.errors import AtsError  # pylint: disable=import-outside-toplevel
+        from ats_ms.common.errors import AtsError  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None
     try:

@@ -1,7 +1,7 @@
 """Which instruction set oneDNN may use on the CPU (``ONEDNN_MAX_CPU_ISA``), chosen per run.
 
 MindSpore 2.10's own CPU convolution falls to oneDNN's reference kernel above AVX2, so ``import ats_ms`` caps
-oneDNN at AVX2 (``ats_ms._env``).  ats_ms's oneDNN convolution (``runtime.cpu_conv``) has no such problem: on an
+oneDNN at AVX2 (``ats_ms.process._env``).  ats_ms's oneDNN convolution (``runtime.cpu_conv``) has no such problem: on an
 AVX-512 Intel CPU the cap costs it about 1.46x (docs/performance.md).  So a run whose every convolution goes
 through that op lifts the cap, and any run where MindSpore's convolution will execute keeps it:
 
@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from ats_ms import _env
+from ats_ms.process import _env
 
 VAR = _env.CPU_ISA_VAR
 
