@@ -66,7 +66,8 @@ def convert(arch, input_path, output_path, num_classes=None, padding="auto", con
     from ats_ms.engine.checkpoint import save_weights  # pylint: disable=import-outside-toplevel
     from ats_ms.interop import demo, published  # pylint: disable=import-outside-toplevel
     from ats_ms.interop.pytorch import load_into  # pylint: disable=import-outside-toplevel
-    from ats_ms.models import build_options, create_model, normalization, variants  # pylint: disable=import-outside-toplevel
+    from ats_ms.engine.restore import build_as_trained  # pylint: disable=import-outside-toplevel
+    from ats_ms.models import normalization, variants  # pylint: disable=import-outside-toplevel
     if os.path.abspath(input_path) == os.path.abspath(output_path):
         raise AtsError(f"The output is the same file as the input ('{input_path}'); converting in place would destroy "
                        "the original. Choose another output file (--output).")
@@ -104,8 +105,7 @@ def convert(arch, input_path, output_path, num_classes=None, padding="auto", con
     classes = num_classes or infer_num_classes(state)
     try:
         from_demo = from_mindspore and not demo.is_ats_checkpoint(meta)
-        options = variants.resolve(build_options(arch), explicit, meta, from_demo)
-        net = create_model(arch, classes, **options)
+        net, options = build_as_trained(arch, classes, meta, explicit, from_demo, in_channels=3)
     except ValueError as exc:
         raise AtsError(f"{exc} Name the network the checkpoint was trained with (--arch).") from None
     if from_mindspore:

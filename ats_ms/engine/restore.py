@@ -49,14 +49,23 @@ def trained_normalization(section, meta):
     return normalization.recorded(meta)
 
 
+def build_as_trained(arch, classes, meta, explicit, from_demo, in_channels=None):
+    """``arch`` with ``classes`` outputs, built as the checkpoint whose metadata is ``meta`` was trained: the options
+    of ``explicit`` (a config's or a command's), else those ``meta`` records, else the model-zoo demo's variant for a
+    file the demo wrote (``from_demo``), else the references'.  Returns (network, options); ``convert`` builds the
+    networks it fills this way too."""
+    options = variants.resolve(build_options(arch), explicit, meta, from_demo)
+    net = create_model(arch, classes, in_channels=in_channels or int(meta.get("in_channels", 3)), **options)
+    return net, options
+
+
 def restore_network(path, arch, section, classes, in_channels=None, pipeline=None, what="checkpoint", read=None):
     """The network of ``path`` (``arch``, ``classes`` outputs), configured by ``section`` (the ``model`` or
     ``teacher`` section: ``padding``, ``conv_bias``, ``mean``, ``std``).  ``pipeline``: the (mean, std) of the data
     it will be fed.  ``read``: the file's (meta, params) when the caller has read it already."""
     meta, params = read or ckpt.read_meta(path, what)
     from_demo = not demo.is_ats_checkpoint(meta)
-    options = variants.resolve(build_options(arch), variants.configured(section), meta, from_demo)
-    net = create_model(arch, classes, in_channels=in_channels or int(meta.get("in_channels", 3)), **options)
+    net, options = build_as_trained(arch, classes, meta, variants.configured(section), from_demo, in_channels)
     notes = []
     if from_demo:
         arrays = demo.network_arrays(params)
