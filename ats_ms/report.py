@@ -71,8 +71,7 @@ def main(argv=None):
         table += "\n\n" + selection.markdown(selection.select(runs))
     print(table)
     for path, as_json in outputs:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(json.dumps(rows, indent=2) if as_json else table + "\n")
+        rd.write_text_atomic(path, json.dumps(rows, indent=2) if as_json else table + "\n")
     if args.heatmap:
         for out in heatmaps(rows, args.heatmap, args.metric):
             print(f"heat map: {out}")
