@@ -83,3 +83,22 @@ def test_settings_confirmed_with_more_seeds_are_chosen_on_the_seeds_every_candid
     (row,) = select(find_runs([str(tmp_path)]))  # (2, 2) on seed 0's 70 %, not its two-seed mean of 60 %
     assert row["ts"]["tau_target"] == 2 and row["ts"]["seeds"] == [0, 1]
     assert row["paired"] == [(0, -5.0), (1, -2.0)]
+
+
+def test_a_grid_confirmed_with_a_second_seed_and_a_shorter_schedule_is_one_heat_map(tmp_path):
+    """Seed 0 over the whole grid, the chosen pair again with seed 1, the same pair on a shorter schedule: the
+    30-epoch cells form one heat map (the twice-trained cells among them), the 15-epoch cells another."""
+    from ats_ms.results.figures import heatmap_grids
+    for taus in [(2, 2), (4, 4), (4, 2), (6, 3)]:
+        _student(tmp_path, "resnet56", taus, 0, 60, 70)
+    for taus in [(2, 2), (4, 2)]:
+        _student(tmp_path, "resnet56", taus, 1, 62, 72)
+        _run(tmp_path, f"short_{taus[0]}_{taus[1]}", ["teacher.arch=resnet56", "teacher.checkpoint=t.ckpt",
+                                                      "distill.method=ats", f"distill.tau_target={taus[0]}",
+                                                      f"distill.tau_wrong={taus[1]}", "schedule.epochs=15",
+                                                      "data.val_per_class=5"], 50, val=50)
+    grids = heatmap_grids(group_runs(find_runs([str(tmp_path)])), "last")
+    assert {key: sorted(cells) for key, cells in grids.items()} == {
+        ("resnet56", "resnet8", "schedule.epochs=15"): [(2, 2), (4, 2)],
+        ("resnet56", "resnet8", "schedule.epochs=240"): [(2, 2), (4, 2), (4, 4), (6, 3)]}
+    assert grids[("resnet56", "resnet8", "schedule.epochs=240")][(4, 2)] == 71.0

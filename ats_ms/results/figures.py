@@ -44,15 +44,21 @@ def plot_curves(run_folders, path, title=None):
     return path
 
 
+def heatmap_grids(rows, metric):
+    """{(teacher, student, grid setting): {(tau_target, tau_wrong): mean of ``metric``}} of the TS/ATS rows."""
+    pairs = defaultdict(dict)
+    for r in rows:
+        if r["method"] in ("ts", "kd", "ats"):
+            cells = pairs[(r["teacher"], r["student"], r.get("grid_setting") or "")]
+            cells[(r["tau_target"], r["tau_wrong"])] = r[f"{metric}_mean"]
+    return pairs
+
+
 def heatmaps(rows, path, metric="last"):
     """One PNG per teacher/student pair (and setting) with TS/ATS runs; returns the files written.  ``metric``:
     best, last or val (the last validation top-1)."""
     plt = pyplot("The heat map")
-    pairs = defaultdict(dict)
-    for r in rows:
-        if r["method"] in ("ts", "kd", "ats"):
-            cells = pairs[(r["teacher"], r["student"], r.get("setting") or "")]
-            cells[(r["tau_target"], r["tau_wrong"])] = r[f"{metric}_mean"]
+    pairs = heatmap_grids(rows, metric)
     if not pairs:
         raise AtsError("No TS/ATS runs found for a heat map (sweep distill.tau_target x distill.tau_wrong first).")
     written = []
