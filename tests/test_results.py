@@ -87,7 +87,7 @@ def test_settings_confirmed_with_more_seeds_are_chosen_on_the_seeds_every_candid
 
 def test_a_grid_confirmed_with_a_second_seed_and_a_shorter_schedule_is_one_heat_map(tmp_path):
     """Seed 0 over the whole grid, the chosen pair again with seed 1, the same pair on a shorter schedule: the
-    30-epoch cells form one heat map (the twice-trained cells among them), the 15-epoch cells another."""
+    full-schedule cells form one heat map (the twice-trained cells among them), the 15-epoch cells another."""
     from ats_ms.results.figures import heatmap_grids
     for taus in [(2, 2), (4, 4), (4, 2), (6, 3)]:
         _student(tmp_path, "resnet56", taus, 0, 60, 70)
