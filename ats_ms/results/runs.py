@@ -108,6 +108,10 @@ GRID_LABEL_KEYS = ("data.name", "teacher.arch", "model.arch")
 GRID_AXES = ("distill.method", "distill.tau_target", "distill.tau_wrong")
 
 
+def _grid_of(setting):
+    return tuple(str(setting.get(k)) for k in GRID_LABEL_KEYS)
+
+
 def group_runs(runs):
     """One row per setting: its label columns, seeds, best and last top-1 (mean and sample std over seeds), the
     validation top-1 when runs hold one out, ``setting``: what tells it apart from rows with the same label, and
@@ -124,7 +128,7 @@ def group_runs(runs):
     varying = {label: _varying(peers) for label, peers in by_label.items()}
     by_grid = defaultdict(list)  # a temperature grid: the settings of one dataset, teacher and student
     for setting, _ in settings.values():
-        by_grid[tuple(str(setting.get(k)) for k in GRID_LABEL_KEYS)].append(setting)
+        by_grid[_grid_of(setting)].append(setting)
     grid_varying = {label: [k for k in _varying(peers) if k not in GRID_AXES] for label, peers in by_grid.items()}
     rows = []
     for setting, summaries in settings.values():
@@ -139,7 +143,7 @@ def group_runs(runs):
                      "tau_wrong": setting["distill.tau_wrong"] if distilled else None,
                      "tau_student": setting["distill.tau_student"] if distilled else None,
                      "setting": differing,
-                     "grid_setting": _describe(setting, grid_varying[tuple(str(setting.get(k)) for k in GRID_LABEL_KEYS)]),
+                     "grid_setting": _describe(setting, grid_varying[_grid_of(setting)]),
                      "seeds": len(summaries), "best_mean": best[0], "best_std": best[1], "last_mean": last[0],
                      "last_std": last[1], "val_mean": val[0], "val_std": val[1], "shared_teacher_groups": paired})
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in ("dataset", "teacher", "student", "method", "tau_target",
