@@ -1,7 +1,7 @@
 """ats_ms: knowledge distillation with Asymmetric Temperature Scaling (ATS) in MindSpore.
 
-Importing the package applies CPU environment defaults (see ``ats_ms.process._env``) before MindSpore is
-loaded, so every entry point and user script gets the fast convolution path.
+Importing the package sets MindSpore's log level before MindSpore loads (``ats_ms.process._env``) and nothing
+else: the CPU instruction set oneDNN may use is chosen per run, inside the process (``ats_ms.process.cpu_isa``).
 """
 from ats_ms.process import _env
 

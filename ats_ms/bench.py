@@ -138,7 +138,7 @@ def _bench_steps(args, pairs, batches, argv):
             print(f"{'':28s} {'':5s} oneDNN convolution: KD step {previous['kd_ms'] / row['kd_ms']:.2f}x the built-in's "
                   "speed")
     for conv, result in results.items():
-        print(f"{conv} convolution: {result['rows'][0]['conv_detail']}; ONEDNN_MAX_CPU_ISA {result['rows'][0]['cpu_isa']}")
+        print(f"{conv} convolution: {result['rows'][0]['conv_detail']}; cpu isa {result['rows'][0]['cpu_isa']}")
     if torch_rows:
         t = next(iter(torch_rows.values()))
         print(f"PyTorch {t['torch_version']}: its own process, {t['torch_threads']} threads (MindSpore's count), the "

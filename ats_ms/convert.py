@@ -4,6 +4,7 @@
     python -m ats_ms.convert --input pretrained/ --output teachers/                          # every recognised file
     python -m ats_ms.convert --arch resnet110 --input resnet110_vanilla/ckpt_epoch_240.pth --output resnet110.ckpt
     python -m ats_ms.convert --arch vgg8 --input ckpts/cifar100-VGG8.ckpt --output vgg8.ckpt   # model-zoo demo
+    python -m ats_ms.convert --from cifar100_resnet56 --output resnet56.ckpt                 # download by name
 
 Reads PyTorch checkpoints (needs ``torch`` for this command only: ``pip install torch``): the CIFAR teachers
 of RepDistiller / mdistiller and of the ATS authors' code, and the families ``ats_ms.interop.published``
@@ -31,7 +32,12 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="auto", help="ats_ms model name, e.g. resnet32x4, wrn_40_2, vgg13; auto "
                                                        "(default): the recognised family's")
-    parser.add_argument("--input", required=True, help="PyTorch .th/.pth/.pt file, a demo .ckpt, or a folder of them")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="PyTorch .th/.pth/.pt file, a demo .ckpt, or a folder of them")
+    source.add_argument("--from", dest="from_name", metavar="NAME",
+                        help="a published teacher by name (python -m ats_ms.zoo lists them): downloaded, its SHA-256 "
+                             "checked against its release name, converted")
+    parser.add_argument("--mirror", help="with --from: fetch the release file from this folder address instead")
     parser.add_argument("--output", required=True, help="MindSpore .ckpt to write (a folder when --input is one)")
     parser.add_argument("--num-classes", type=int, help="default: read from the classifier weight")
     parser.add_argument("--padding", choices=("auto", "symmetric", "same"), default="auto",
@@ -49,6 +55,13 @@ def main(argv=None):
     kwargs = dict(num_classes=args.num_classes, padding=args.padding,
                   conv_bias={"auto": None, "true": True, "false": False}[args.conv_bias],
                   mean_std=_mean_std(args.mean, args.std))
+    if args.from_name:
+        from ats_ms.interop import zoo  # pylint: disable=import-outside-toplevel
+        if args.arch != "auto" and args.arch != zoo.get(args.from_name).arch:
+            raise AtsError(f"--from {args.from_name} is a {zoo.get(args.from_name).arch}; leave --arch out.")
+        args.input = zoo.fetch(zoo.get(args.from_name), mirror=args.mirror)
+    elif args.mirror:
+        raise AtsError("--mirror goes with --from NAME (a published teacher fetched by name).")
     if os.path.isdir(args.input):
         results = convert_folder(args.input, args.output, arch=args.arch, **kwargs)
         if not results:

@@ -56,7 +56,7 @@ def _known_durations(config):
     if os.path.isfile(DURATIONS_FILE):
         with open(DURATIONS_FILE, encoding="utf-8") as f:
             known.update(json.load(f))
-    known.update(config.cache.get(CACHE_KEY, {}) if config.cache else {})
+    known.update(config.cache.get(CACHE_KEY, {}) if getattr(config, "cache", None) else {})
     return known
 
 
@@ -90,7 +90,7 @@ def pytest_sessionfinish(session):
     if getattr(session.config, "workerinput", None) is not None or not _measured:
         return  # an xdist worker: the controller has every report
     durations = {k: round(v, 1) for k, v in sorted(_measured.items())}
-    if session.config.cache is not None:
+    if getattr(session.config, "cache", None) is not None:
         session.config.cache.set(CACHE_KEY, dict(session.config.cache.get(CACHE_KEY, {}), **durations))
     if session.config.getoption("--save-durations"):
         with open(DURATIONS_FILE, "w", encoding="utf-8") as f:

@@ -1,30 +1,39 @@
-"""ats_ms.process._env: the CPU defaults applied when ats_ms is imported, before MindSpore loads; the user's own
-setting wins; MindSpore's compile cache is refused before anything is written."""
+"""ats_ms.process._env: importing ats_ms sets MindSpore's log level and exports nothing that changes a run (a child
+process starts with the user's own environment); a user's own script that builds an ats_ms network gets the AVX2
+cap inside its process; MindSpore's compile cache is refused before anything is written."""
 import os
 import subprocess
 import sys
 
+CHECK = ("import os, sys, ats_ms\nfrom ats_ms.process import cpu_isa\nfrom ats_ms.models import create_model\n"
+         "create_model('resnet8', 10)\n"
+         "print(os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset'), '|', 'mindspore' in sys.modules, '|',"
+         " cpu_isa.current().value, '|', cpu_isa.in_force_name())")
 
-def _isa_after_import(env):
-    code = "import os, ats_ms; print(os.environ.get('ONEDNN_MAX_CPU_ISA'))"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True).stdout.strip()
+
+def _after_import(env):
+    return [p.strip() for p in subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True, text=True,
+                                              check=True).stdout.split("|")]
 
 
-def test_import_sets_avx2_cap_by_default():
+def test_a_script_building_a_network_is_capped_inside_its_process_and_exports_nothing():
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
-    assert _isa_after_import(env) == "AVX2"
+    exported, _, chosen, in_force = _after_import(env)
+    assert (exported, chosen) == ("unset", "AVX2")
+    assert in_force in ("AVX2", "AVX2_VNNI", "AVX", "SSE41", "None")  # the CPU's best at or below AVX2
 
 
-def test_user_setting_wins():
-    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2_VNNI")
-    assert _isa_after_import(env) == "AVX2_VNNI"
+def test_the_users_export_is_left_to_onednn():
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX")
+    exported, _, _, in_force = _after_import(env)
+    assert exported == "AVX" and in_force in ("AVX", "None")
 
 
-def test_set_before_mindspore_is_loaded():
-    code = "import sys, ats_ms; print('mindspore' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+def test_importing_ats_ms_loads_no_mindspore_and_sets_no_instruction_set():
+    code = "import os, sys, ats_ms; print(os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset'), 'mindspore' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["unset", "False"]
 
 
 def test_mindspores_compile_cache_is_refused_before_anything_is_written(tmp_path):

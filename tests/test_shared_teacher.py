@@ -118,6 +118,32 @@ def test_cached_teacher_logits_in_a_group(tmp_path, teacher):
     assert "cached teacher logits" in open(os.path.join(out, "cached_1", "train.log")).read()
 
 
+def test_cached_logits_serve_both_views_under_flip_only_augmentation(tmp_path, teacher):
+    """With flips as the only augmentation the cache keeps the teacher's logits of each image and of its mirror
+    image, and every batch carries the logits of the view it holds: equal to the teacher run on that batch."""
+    from ats_ms.engine.run_log import RunLog
+    from ats_ms.engine.run_state import Member
+    from ats_ms.engine.runtime import setup_runtime
+    from ats_ms.engine.teacher_cache import TeacherLogitCache
+    from ats_ms.engine.trainer import GroupTrainer
+    flip_only = ["data.crop_padding=0", "data.hflip=true", "distill.cache_teacher_logits=true"]
+    cfg = _cfg(str(tmp_path), "flips", teacher, extra=flip_only)
+    trainer = GroupTrainer([Member(0, cfg, str(tmp_path / "flips"))], setup_runtime(cfg.runtime), RunLog())
+    trainer.build()  # nothing written
+    assert trainer.cached and trainer.info.flips
+    cache = TeacherLogitCache(trainer.train_data, trainer.teacher, flips=True)
+    mirrored = {img[..., ::-1].tobytes() for img in cache.images}
+    flipped = served = 0
+    for images, _, logits in cache.dataset(64, seed=3).create_tuple_iterator(num_epochs=1):
+        np.testing.assert_allclose(logits.asnumpy(), trainer.teacher(images).asnumpy(), rtol=1e-5, atol=1e-5)
+        flipped += sum(img.tobytes() in mirrored for img in images.asnumpy())
+        served += images.shape[0]
+    assert served == 256 and 0.35 < flipped / served < 0.65, (flipped, served)
+    summary = train(cfg)  # and a run trains from it
+    assert summary["steps"] == 8
+    assert "of each image and its mirror image" in open(os.path.join(summary["run_dir"], "train.log")).read()
+
+
 def test_only_distill_keys_may_differ_within_a_group(tmp_path, teacher):
     with pytest.raises(ConfigError, match="may differ only in their 'distill' section"):
         train_group([_cfg(str(tmp_path), "a", teacher), _cfg(str(tmp_path), "b", teacher, extra=["optim.lr=0.1"])])

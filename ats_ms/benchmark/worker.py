@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from ats_ms.process import _env
+from ats_ms.process import _env, cpu_isa
 from ats_ms.cli import run_cli
 from ats_ms.config.schema import Config, RuntimeConfig
 
@@ -45,7 +45,7 @@ def _torch(a):
             row = bench_torch(teacher, student, batch, a["classes"], a["size"], a["steps"], a["reps"], a["warmup"],
                               threads=a["threads"])
             rows.append(dict(row, teacher=teacher, student=student, batch=batch,
-                             torch_env_cpu_isa=os.environ.get(_env.CPU_ISA_VAR) or "unset"))
+                             torch_env_cpu_isa=os.environ.get(cpu_isa.VAR) or "unset"))
     return {"rows": rows}
 
 

@@ -230,9 +230,14 @@ def _check_rules(cfg):
             raise ConfigError(f"distill.method '{d.method}' needs a trained teacher: set teacher.arch and "
                               "teacher.checkpoint (train one first with distill.method=none), or use "
                               "distill.method=none to train without distillation.")
-        if d.cache_teacher_logits and cfg.data.augment:
-            raise ConfigError("distill.cache_teacher_logits needs every epoch to show the same images, but "
-                              "data.augment is true. Set data.augment=false, or leave the cache off.")
+        if d.cache_teacher_logits and cfg.data.augment and (cfg.data.crop_padding != 0
+                                                            or cfg.data.name in RESIZED_CROP_DATASETS):
+            raise ConfigError("distill.cache_teacher_logits needs every epoch to show the same images, up to a "
+                              "horizontal flip, but the training augmentation also crops (data.augment is true and "
+                              f"data.crop_padding is {cfg.data.crop_padding if cfg.data.crop_padding is not None else 'the default'}"
+                              f"{', a resized crop for ' + cfg.data.name if cfg.data.name in RESIZED_CROP_DATASETS else ''}). "
+                              "Set data.crop_padding=0 for flip-only augmentation (the cache keeps the teacher's logits "
+                              "of both views), data.augment=false for none, or leave the cache off.")
         if d.cache_teacher_logits and cfg.runtime.distributed:
             raise ConfigError("distill.cache_teacher_logits is single-device only; turn it off for "
                               "multi-device runs.")
@@ -242,6 +247,9 @@ def _check_rules(cfg):
         raise ConfigError(f"checkpoint.resume '{cfg.checkpoint.resume}' is neither 'none', 'auto' nor an existing "
                           "file. Point it at a run's train_state.ckpt, or use 'auto' to resume the run directory's "
                           "latest state.")
+
+
+RESIZED_CROP_DATASETS = ("imagenet", "cub200", "stanford_dogs")  # their training pipeline crops at a random scale
 
 
 class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors

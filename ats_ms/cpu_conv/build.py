@@ -3,9 +3,11 @@
 What the build needs, and where it looks:
 
 - a C++17 compiler: ``$CXX``, else ``c++``, ``g++`` or ``clang++`` on the PATH;
-- oneDNN 3.x headers (``oneapi/dnnl/dnnl.hpp``): ``$ATS_MS_ONEDNN_INCLUDE``, else the ``include`` folders of
-  this Python environment (where ``pip install "ats_ms[cpu]"`` puts the ``onednn-devel-cpu-gomp`` headers),
-  the user base, ``/usr/local/include`` and ``/usr/include`` (a distribution's ``libdnnl-dev``);
+- oneDNN 3.x headers (``oneapi/dnnl/dnnl.hpp``): ``$ATS_MS_ONEDNN_INCLUDE``, else wherever an installed
+  ``onednn-devel-*`` package put them (``pip install "ats_ms[cpu]"``), read from that package's own record of its
+  files, so they are found whatever ``sys.prefix`` says (a virtual environment's interpreter started with ``-S``
+  does not know it runs in that environment); else the ``include`` folders of this Python environment, the user
+  base, ``/usr/local/include`` and ``/usr/include`` (a distribution's ``libdnnl-dev``);
 - the ``libdnnl.so.3`` MindSpore ships in ``mindspore/lib``: the library links that one, so one oneDNN
   serves the process (a second copy with the same soname would be shadowed by it anyway).
 
@@ -57,11 +59,27 @@ def find_compiler():
                       "install one (Debian/Ubuntu: apt install g++; conda: conda install gxx_linux-64) or set CXX")
 
 
+def installed_header_folders():
+    """The include folders of installed ``onednn-devel`` packages, from each package's record of its files."""
+    import importlib.metadata  # pylint: disable=import-outside-toplevel
+    found = []
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        if not name.startswith("onednn-devel"):
+            continue
+        for entry in dist.files or ():
+            if entry.as_posix().endswith("/" + HEADER.replace(os.sep, "/")):
+                header = os.path.normpath(str(dist.locate_file(entry)))
+                found.append(header[:-len(HEADER)].rstrip(os.sep))
+    return found
+
+
 def header_folders():
     """Where oneDNN headers may be, most specific first."""
     if os.environ.get("ATS_MS_ONEDNN_INCLUDE"):
         return [os.environ["ATS_MS_ONEDNN_INCLUDE"]]
-    folders = [os.path.join(sysconfig.get_path("data"), "include"), os.path.join(sys.prefix, "include")]
+    folders = installed_header_folders()
+    folders += [os.path.join(sysconfig.get_path("data"), "include"), os.path.join(sys.prefix, "include")]
     user_base = getattr(site, "USER_BASE", None) or site.getuserbase()
     folders += [os.path.join(user_base, "include"), "/usr/local/include", "/usr/include"]
     return list(dict.fromkeys(folders))

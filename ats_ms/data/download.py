@@ -1,8 +1,7 @@
 """Fetch an official CIFAR archive into the data root, verified and extracted atomically.
 
-The archive is downloaded to ``<root>/<archive>.part`` (resumed with an HTTP Range request after an
-interruption, restarted if the server ignores the range), renamed only once complete, checked against
-its MD5, and extracted into a temporary folder inside the root that is renamed into place as the last
+The archive is downloaded through ``ats_ms.common.fetch`` (resumable, renamed into place only once complete),
+checked against its MD5, and extracted into a temporary folder inside the root that is renamed into place as the last
 step.  A half-finished download or extraction therefore never looks like a usable dataset.
 """
 import hashlib
@@ -10,13 +9,10 @@ import os
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 
+from ats_ms.common.fetch import CHUNK, fetch_file
 from ats_ms.data import constants as C
 from ats_ms.common.errors import DatasetError
-
-CHUNK = 1 << 20
 
 
 def md5sum(path):
@@ -25,30 +21,6 @@ def md5sum(path):
         for block in iter(lambda: f.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _fetch(url, dest, timeout=60):
-    part = dest + ".part"
-    have = os.path.getsize(part) if os.path.exists(part) else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            resumed = have and resp.status == 206
-            with open(part, "ab" if resumed else "wb") as out:
-                shutil.copyfileobj(resp, out, CHUNK)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # range beyond the end: the part file is already complete
-            pass
-        else:
-            raise DatasetError(f"Downloading '{url}' failed: HTTP {exc.code} {exc.reason}. Check data.url, or "
-                               f"download the archive by hand into the data root.") from None
-    except (urllib.error.URLError, OSError) as exc:
-        got = os.path.getsize(part) if os.path.exists(part) else 0
-        kept = (f"The partial file '{part}' ({got:,} bytes) is kept and the next run resumes it"
-                if got else "Nothing was downloaded")
-        raise DatasetError(f"Downloading '{url}' failed ({exc}). {kept}; or download the archive by hand into the "
-                           "data root.") from None
-    os.replace(part, dest)
 
 
 def _safe_extract(archive, dest):
@@ -77,7 +49,8 @@ def ensure_release(root, name, fmt, url=None, md5=None):
     md5 = md5 or official_md5
     archive = os.path.join(root, archive_name)
     if not (os.path.exists(archive) and md5sum(archive) == md5):
-        _fetch(url, archive)
+        fetch_file(url, archive, "Check data.url, or download the archive by hand into the data root.",
+                   error=DatasetError)
         got = md5sum(archive)
         if got != md5:
             os.replace(archive, archive + ".bad")

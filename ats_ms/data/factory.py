@@ -41,6 +41,7 @@ class DatasetInfo:
     std: tuple
     workers: int = 1      # parallel workers the pipeline uses (data.num_parallel_workers, at most the CPUs)
     channels: int = 3     # input channels (1 for spectrograms)
+    flips: bool = False   # the training pipeline flips images horizontally at random
 
 
 NATIVE_SIZE = {"cifar10": 32, "cifar100": 32, "digits": 8}
@@ -148,5 +149,6 @@ def create_dataset(cfg, split, batch_size=None, num_shards=1, shard_id=0, seed=N
     steps = used // batch_size if train else -(-used // batch_size)
     info = DatasetInfo(name=source.name, split=split, num_samples=used, num_classes=source.num_classes,
                        class_names=source.class_names, image_size=source.image_size, batches_per_epoch=steps,
-                       location=source.location, mean=mean, std=std, workers=workers, channels=source.channels)
+                       location=source.location, mean=mean, std=std, workers=workers, channels=source.channels,
+                       flips=bool(cfg.augment and hflip and source.pipeline != "speech"))
     return data, info

@@ -14,6 +14,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
+from ats_ms.common.errors import AtsError
 from ats_ms.process import gpu_libs
 from ats_ms.doctor.elf import needed_libraries, search_path
 from ats_ms.doctor.libraries import SYSTEM_LIBS, Resolver
@@ -86,23 +87,32 @@ def backends():
 
 
 def cpu_traps(cpuinfo_path="/proc/cpuinfo", env=None):
+    """On an AVX-512 CPU: whether MindSpore's convolution keeps its fast path, given what the user exported
+    (ats_ms itself caps each process at AVX2 where that convolution runs; ``ats_ms.process.cpu_isa``)."""
+    from ats_ms.process import cpu_isa  # pylint: disable=import-outside-toplevel
     env = os.environ if env is None else env
     try:
         with open(cpuinfo_path, encoding="utf-8") as f:
             flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
     except OSError:
         flags = []
-    isa = env.get("ONEDNN_MAX_CPU_ISA")
+    name = "CPU convolution path"
+    try:
+        exported = cpu_isa.user_value(env)
+    except AtsError as exc:
+        return [Check(name, "fail", str(exc), f"unset {cpu_isa.VAR}, or export one of the values named")]
     if "avx512f" not in flags:
-        return [Check("CPU convolution path", "ok", "no AVX-512: oneDNN's fast AVX2 kernels are used")]
-    if isa and isa.upper() in FAST_ISAS:
-        return [Check("CPU convolution path", "ok", f"AVX-512 CPU, ONEDNN_MAX_CPU_ISA={isa}: MindSpore's convolution "
-                                                    "keeps its fast path (ats_ms's default at import); a run whose every "
-                                                    "convolution is ats_ms's oneDNN one lifts the cap for its AVX-512 "
-                                                    "kernels (its setup block's 'cpu isa' line says which and why)")]
-    return [Check("CPU convolution path", "fail", f"AVX-512 CPU with ONEDNN_MAX_CPU_ISA={isa or 'unset'}: MindSpore "
-                  ">= 2.9 falls back to oneDNN's reference convolution, about 40x slower",
-                  "export ONEDNN_MAX_CPU_ISA=AVX2 (ats_ms sets it by default unless you exported another value)")]
+        return [Check(name, "ok", "no AVX-512: oneDNN's fast AVX2 kernels are used")]
+    if exported is None:
+        return [Check(name, "ok", "AVX-512 CPU: ats_ms caps oneDNN at AVX2 in each process where MindSpore's convolution "
+                                  "runs and lifts the cap where every convolution is its own oneDNN one (each run's "
+                                  "setup block has a 'cpu isa' line saying which and why)")]
+    if exported in FAST_ISAS:
+        return [Check(name, "ok", f"AVX-512 CPU, {cpu_isa.VAR}={exported} exported by you: MindSpore's convolution "
+                                  "keeps its fast path; ats_ms's oneDNN convolution runs below its best")]
+    return [Check(name, "fail", f"AVX-512 CPU with {cpu_isa.VAR}={exported} exported by you: MindSpore >= 2.9 falls "
+                                "back to oneDNN's reference convolution, about 40x slower, in runs that use it",
+                  f"unset {cpu_isa.VAR} (ats_ms then chooses per run), or export {cpu_isa.VAR}=AVX2")]
 
 
 def gpu_libraries(resolver=None, plugin=None):

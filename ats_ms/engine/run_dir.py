@@ -173,8 +173,10 @@ def versions():
 
 def write_run_files(run_dir, cfg, class_names, extra_env):
     write_text_atomic(path(run_dir, CONFIG), yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    from ats_ms.process import cpu_isa  # pylint: disable=import-outside-toplevel
     env = {"seed": cfg.experiment.seed, "versions": versions(), "argv": sys.argv,
-           "env": {k: os.environ.get(k) for k in ("ONEDNN_MAX_CPU_ISA", "GLOG_v", "RANK_ID", "RANK_SIZE")}}
+           "env": {k: os.environ.get(k) for k in (cpu_isa.VAR, "GLOG_v", "RANK_ID", "RANK_SIZE")},
+           "cpu_isa": cpu_isa.current().describe() if cfg.runtime.device_target == "CPU" else None}
     env.update(extra_env)
     write_json(path(run_dir, ENV), env)
     write_json(path(run_dir, CLASSES), {str(i): n for i, n in enumerate(class_names)})

@@ -50,6 +50,30 @@ def refuse_compile_cache(env=None):
                           "Unset MS_COMPILER_CACHE_ENABLE; each run compiles its own graphs in a few seconds.")
 
 
+def _set_device(cfg_runtime):
+    """``mindspore.set_device`` for the run.  MindSpore fixes the device at its first operation: a process that
+    already ran one (an eager loss, a network called from Python) keeps that device, which is fine when it is
+    the one the run asks for and an error naming both otherwise."""
+    wanted = cfg_runtime.device_target
+    device_id = distributed_device_id() if cfg_runtime.distributed else cfg_runtime.device_id
+    try:
+        ms.set_device(wanted, device_id)
+    except (RuntimeError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "has been initialized" not in message:
+            raise ConfigError(f"runtime.device_target '{wanted}' cannot be used here ({message}). Use CPU, or install "
+                              "the MindSpore build for that device.") from None
+        running = ms.get_context("device_target")
+        running_id = ms.get_context("device_id")
+        if running == wanted and (device_id is None or wanted == "CPU" or running_id == device_id):
+            return
+        raise ConfigError(f"MindSpore already runs on {running} (device {running_id}) in this process: an operation "
+                          f"ran before this run started, and that fixes the device, but the run asks for "
+                          f"runtime.device_target '{wanted}'" + (f" device {device_id}" if device_id is not None else "")
+                          + ". Start the run before any other MindSpore operation of the process (or in a new "
+                          "process), or set runtime.device_target to the device already in use.") from None
+
+
 def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     """Apply ``runtime.*``; under ``runtime.distributed`` initialise communication and switch to
     DATA_PARALLEL with gradient averaging.  Networks built afterwards run the convolution chosen by
@@ -57,19 +81,13 @@ def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     refuse_compile_cache()
     mode = ms.GRAPH_MODE if cfg_runtime.mode == "graph" else ms.PYNATIVE_MODE
     ms.set_context(mode=mode)
-    try:
-        if cfg_runtime.distributed:
-            ms.set_device(cfg_runtime.device_target, distributed_device_id())
-        else:
-            ms.set_device(cfg_runtime.device_target, cfg_runtime.device_id)
-    except (RuntimeError, ValueError) as exc:
-        raise ConfigError(f"runtime.device_target '{cfg_runtime.device_target}' cannot be used here "
-                          f"({str(exc).splitlines()[0]}). Use CPU, or install the MindSpore build for that device.") from None
+    _set_device(cfg_runtime)
     choice = cpu_conv.select(cpu_conv_mode or cfg_runtime.cpu_conv, cfg_runtime.device_target)
     convolution = choice.detail
-    if cfg_runtime.device_target == "CPU" and not choice.fast and cpu_isa.current().value is None:
-        convolution += ("; WARNING: oneDNN is not capped at AVX2 in this process, so on an AVX-512 CPU MindSpore's "
-                        "convolution may run oneDNN's reference kernel (very slow): export ONEDNN_MAX_CPU_ISA=AVX2")
+    if cfg_runtime.device_target == "CPU" and not choice.fast and cpu_isa.slow_for_mindspore_convolution():
+        convolution += (f"; WARNING: oneDNN runs {cpu_isa.in_force_name()} in this process, where MindSpore's "
+                        "convolution takes oneDNN's reference kernel (very slow): run in a new process with "
+                        "ONEDNN_MAX_CPU_ISA unset (ats_ms then caps it at AVX2) or exported as AVX2")
     if not cfg_runtime.distributed:
         return Runtime(convolution=convolution)
     from mindspore.communication import get_group_size, get_rank, init  # pylint: disable=import-outside-toplevel

@@ -60,7 +60,7 @@ def setup_lines(t):
                  f"{t.runtime.group_size} device(s){ranks}, seed {cfg.experiment.seed}")
     if r.device_target == "CPU":
         lines.append(f"  conv      {t.runtime.convolution}")
-        lines.append(f"  cpu isa   ONEDNN_MAX_CPU_ISA {cpu_isa.current().describe()}")
+        lines.append(f"  cpu isa   {cpu_isa.current().describe()}")
     for m in students:
         lines.append(f"  run       {m.run_dir}" + (f" ({m.plan.kind})" if m.plan.kind != "new" else ""))
     return lines

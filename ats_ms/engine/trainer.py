@@ -40,6 +40,7 @@ from ats_ms.engine.setup_report import setup_lines
 from ats_ms.engine.sync_bn import BatchNormStatsSync
 from ats_ms.engine.teacher_cache import TeacherLogitCache
 from ats_ms.engine.restore import teacher_network
+from ats_ms.process.startup import prepare_unless_prepared
 from ats_ms.engine.tensorboard import check_available, open_scalar_writer
 from ats_ms.common.errors import ConfigError, Interrupted, RunFolderError, TrainingDiverged
 from ats_ms.models import build_options, create_model, variants
@@ -70,6 +71,7 @@ def train_group(cfgs, label_of=None):
                           "experiment.name; these differ elsewhere. Train them in separate groups.")
     if len({os.path.join(c.experiment.output_dir, c.experiment.name) for c in cfgs}) != len(cfgs):
         raise ConfigError("Two runs of one group have the same run folder; give each its own experiment.name.")
+    prepare_unless_prepared(cfgs)  # what a command does first, for runs started from Python
     runtime = setup_runtime(cfgs[0].runtime)
     members = [Member(i, c, os.path.join(c.experiment.output_dir, c.experiment.name),
                       label=(label_of(c) if label_of else c.experiment.name)) for i, c in enumerate(cfgs)]
@@ -277,7 +279,8 @@ class GroupTrainer:
             best = f", best top1 {m.state.best_top1:.2f}" if m.state.best_top1 >= 0 else ", not evaluated yet"
             self.log.info(f"resumed from {m.plan.state_path}: {g.position()}"
                           + (best if len(self.members) == 1 else ""))
-        cache = TeacherLogitCache(self.train_data, self.teacher, self.log) if self.cached else None
+        # the configuration check admits a cache only without augmentation or with flips alone
+        cache = TeacherLogitCache(self.train_data, self.teacher, self.log, flips=self.info.flips) if self.cached else None
         train_data = None if self.cached else self.train_data
         progress = ProgressLogger(g, self.members, self.loss_net.layout, self.lrs, cfg.logging.log_interval, self.log,
                                   self._on_diverged)

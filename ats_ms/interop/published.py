@@ -13,7 +13,12 @@ Recognised here:
   repository akamaster/pytorch_resnet_cifar10: files ``resnet<depth>-<first 8 hex digits of the SHA-256>.th``
   holding ``{"state_dict": ..., "best_prec1": float}`` whose keys start with ``module.`` (saved from
   ``DataParallel``), a ``linear`` classifier and no shortcut weights.  Trained on inputs scaled to [0, 1] and
-  normalised with ImageNet's mean and std (that repository's training script).
+  normalised with ImageNet's mean and std (that repository's training script);
+- the CIFAR-10 and CIFAR-100 ResNet-20/32/44/56 of the BSD-licensed repository chenyaofo/pytorch-cifar-models,
+  by their release names ``cifar<10|100>_resnet<depth>-<first 8 hex digits of the SHA-256>.pt``: a plain state
+  dict (``conv1``, ``bn1``, ``layer1..3``, ``fc``) with projection shortcuts (``downsample``), the layout of
+  ats_ms's ``resnet<depth>``.  Trained on inputs normalised with the dataset's own mean and std as that
+  repository's training configs write them (CIFAR-10: std 0.2023, 0.1994, 0.2010).
 """
 import hashlib
 import os
@@ -28,6 +33,19 @@ HE2016_FILES = {
 }
 SOURCE_HE2016 = "akamaster/pytorch_resnet_cifar10 (BSD 2-clause), He et al. 2016 CIFAR-10 ResNet, option-A shortcuts"
 
+# chenyaofo/pytorch-cifar-models: release file -> published top-1 % on the dataset's test set (its README), and the
+# normalisation of its training configs (conf/cifar10.conf, conf/cifar100.conf of chenyaofo/image-classification-codebase).
+CHENYAOFO_FILES = {
+    "cifar10_resnet20-4118986f.pt": 92.60, "cifar10_resnet32-ef93fc4d.pt": 93.53,
+    "cifar10_resnet44-2a3cabcb.pt": 94.01, "cifar10_resnet56-187c023a.pt": 94.37,
+    "cifar100_resnet20-23dac2f1.pt": 68.83, "cifar100_resnet32-84213ce6.pt": 70.16,
+    "cifar100_resnet44-ffe32858.pt": 71.63, "cifar100_resnet56-f2eff4c8.pt": 72.63,
+}
+CHENYAOFO_MEAN_STD = {"cifar10": ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
+                      "cifar100": ((0.5070, 0.4865, 0.4409), (0.2673, 0.2564, 0.2761))}
+SOURCE_CHENYAOFO = "chenyaofo/pytorch-cifar-models (BSD 3-clause), CIFAR ResNet with projection shortcuts"
+CHENYAOFO_NAME = re.compile(r"(cifar10|cifar100)_resnet(\d+)-([0-9a-f]{8})\.pt")
+
 
 def sha256(path):
     h = hashlib.sha256()
@@ -35,6 +53,44 @@ def sha256(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _name_check(path, prefix, published_note):
+    """Notes on whether the file is byte for byte the one its release name (with a SHA-256 prefix) promises."""
+    digest = sha256(path)
+    if not digest.startswith(prefix):
+        return [f"the file name says SHA-256 {prefix}..., the content has {digest[:8]}...: it is not the published "
+                "file (converted as it is)"]
+    return [published_note + "; the file is byte for byte the published one"] if published_note else []
+
+
+def _projection_resnet_depth(names):
+    """6n + 2 of a CIFAR ResNet with projection shortcuts (``downsample``) and an ``fc`` classifier, or None."""
+    if "fc.weight" not in names or not any("downsample" in n for n in names):
+        return None
+    if any(not n.startswith(("conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "fc.")) for n in names):
+        return None
+    blocks = {int(m[1]) for m in (re.match(r"layer1\.(\d+)\.conv1\.weight$", n) for n in names) if m}
+    return 6 * (max(blocks) + 1) + 2 if blocks else None
+
+
+def _chenyaofo(path, state_names):
+    """What a chenyaofo/pytorch-cifar-models ResNet release file holds, or None."""
+    match = CHENYAOFO_NAME.fullmatch(os.path.basename(path))
+    depth = _projection_resnet_depth(state_names)
+    if match is None or depth is None:
+        return None
+    dataset = match[1]
+    mean, std = CHENYAOFO_MEAN_STD[dataset]
+    notes = []
+    if int(match[2]) != depth:
+        notes.append(f"the file name says resnet{match[2]}, its blocks make resnet{depth}")
+    published_top1 = CHENYAOFO_FILES.get(os.path.basename(path))
+    data_name = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}[dataset]
+    notes += _name_check(path, match[3], f"published top-1 {published_top1:.2f} % on the {data_name} test set"
+                         if published_top1 else "")
+    return {"arch": f"resnet{depth}", "options": {}, "mean": list(mean), "std": list(std), "trained_on": dataset,
+            "source": SOURCE_CHENYAOFO, "notes": notes}
 
 
 def _he2016_depth(names):
@@ -76,6 +132,9 @@ def identify(path, container_keys, state_names):
         arch, options = imagenet
         return {"arch": arch, "options": options, "mean": list(IMAGENET_MEAN_STD[0]), "std": list(IMAGENET_MEAN_STD[1]),
                 "trained_on": "imagenet", "source": "torchvision / KD-benchmark ImageNet layout", "notes": []}
+    chenyaofo = _chenyaofo(path, state_names)
+    if chenyaofo is not None:
+        return chenyaofo
     depth = _he2016_depth(state_names)
     if depth is None or "state_dict" not in container_keys:
         return None
@@ -85,11 +144,7 @@ def identify(path, container_keys, state_names):
     name = os.path.basename(path)
     match = re.fullmatch(r"resnet(\d+)-([0-9a-f]{8})\.th", name)
     if match:
-        digest = sha256(path)
-        if not digest.startswith(match[2]):
-            found["notes"].append(f"the file name says SHA-256 {match[2]}..., the content has {digest[:8]}...: it is "
-                                  "not the published file (converted as it is)")
-        elif name in HE2016_FILES:
-            found["notes"].append(f"published test error {HE2016_FILES[name]} % on the original CIFAR-10; the file is "
-                                  "byte for byte the published one")
+        published_error = HE2016_FILES.get(name)
+        found["notes"] += _name_check(path, match[2], f"published test error {published_error} % on the original "
+                                                      "CIFAR-10" if published_error else "")
     return found

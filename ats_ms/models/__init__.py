@@ -5,6 +5,7 @@ each fixed name is registered here with its builder, and the three pattern famil
 ``resnext29_<cardinality>x<width>d``, ``resnet<6n+2>_a``) build any valid size.
 """
 from ats_ms.common import model_names as names
+from ats_ms.process import cpu_isa
 from ats_ms.models import (bottleneck_nets, mindcv_nets, mobilenetv2, resnet_cifar, resnet_option_a, shufflenet,
                            variants, vgg, wrn)
 
@@ -63,6 +64,7 @@ def create_model(name, num_classes=100, pretrained=False, in_channels=3, **optio
     input (1 for spectrograms), for the CIFAR ResNets, WRN, VGG and mindcv networks."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    cpu_isa.default_unless_chosen()  # a user's own script: MindSpore's convolution keeps its fast path
     if mindcv_nets.is_mindcv(name):
         kept = {k: v for k, v in options.items() if k in mindcv_nets.options_of(name) and v is not None}
         return mindcv_nets.build(name, num_classes, pretrained=pretrained, in_channels=in_channels, **kept)

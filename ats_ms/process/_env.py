@@ -1,19 +1,14 @@
-"""Process-wide environment defaults that must be in place before MindSpore runs its first op.
+"""Process-wide environment defaults that must be in place before MindSpore loads.
 
-On AVX-512 CPUs MindSpore >= 2.9 lets oneDNN pick an AVX-512 convolution path that falls back to a
-*reference* kernel (about 20-40x slower).  Capping oneDNN at AVX2 restores the fast path.  The variable is
-read once, when oneDNN dispatches its first primitive, so it is set at import time; it has no effect on GPU
-or Ascend kernels.  ``setdefault`` keeps whatever the user exported, and ``USER_VALUES`` remembers what the
-user's environment held before ats_ms touched it: a training command may lift the cap again before its first
-operation when MindSpore's convolution will not run (``ats_ms.process.cpu_isa``), and ``bench --torch`` starts
-PyTorch with the environment the user started with.
+``GLOG_v``: MindSpore's C++ logger prints pages of warnings at its default level; 3 keeps errors only.  It is
+set with ``setdefault``, so a user's own value wins, and ``USER_VALUES`` remembers what the user's environment
+held, so a process that must run as the user started it (``bench --torch``'s PyTorch worker) gets that back.
+Nothing that changes what a run computes is set in the environment: the CPU instruction set is chosen per
+process inside it (``ats_ms.process.cpu_isa``).
 """
 import os
 
-CPU_ISA_VAR = "ONEDNN_MAX_CPU_ISA"
-CPU_ISA_DEFAULT = "AVX2"
-DEFAULTS = {CPU_ISA_VAR: CPU_ISA_DEFAULT,
-            "GLOG_v": "3"}  # MindSpore's C++ logger prints pages of warnings at its default level; 3 = errors only
+DEFAULTS = {"GLOG_v": "3"}
 USER_VALUES = {}  # variable -> the user's value, or None when the user had not set it
 
 

@@ -11,3 +11,11 @@ def prepare_process(cfgs):
     cfgs = list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
     prepare_for(cfgs[0].runtime.device_target)
     return cpu_isa.decide(cfgs)
+
+
+def prepare_unless_prepared(cfgs):
+    """``prepare_process`` for a run started from Python (``ats_ms.engine.trainer.train``), unless a command or an
+    earlier run of this process has already prepared it: the Python API decides per run like the commands."""
+    if cpu_isa.current().for_run:
+        return cpu_isa.current()
+    return prepare_process(cfgs)
