@@ -300,11 +300,14 @@ def test_a_config_alias_bomb_is_refused_within_a_few_megabytes(world):
     assert peak < 5 * 2 ** 20, peak
 
 
-def test_an_unreadable_image_found_mid_epoch_names_the_file_and_the_run_resumes(tmp_path, capsys):
+def test_an_unreadable_image_found_mid_epoch_names_the_file_and_the_run_resumes(tmp_path, capsys, monkeypatch):
     """With data.verify_images=false a broken file surfaces inside MindSpore's pipeline during training: one
-    paragraph naming it and the check that finds them all; the run folder resumes once the file is fixed."""
+    paragraph naming it and the check that finds them all; the run folder resumes once the file is fixed.
+    MindSpore's decoder writes the file it could not decode into the working folder (abnormal_image.jpg), so the
+    test works in its own folder."""
     import numpy as np
     from PIL import Image
+    monkeypatch.chdir(tmp_path)
     root = tmp_path / "images"
     for split in ("train", "val"):
         for c in ("a", "b"):
@@ -321,6 +324,8 @@ def test_an_unreadable_image_found_mid_epoch_names_the_file_and_the_run_resumes(
     err = " ".join(capsys.readouterr().err.split())
     assert "Traceback" not in err and "C++" not in err
     assert f"'{bad}' cannot be read" in err and "data.verify_images=true" in err and "--resume" in err
+    if os.path.exists(tmp_path / "abnormal_image.jpg"):  # the error names what MindSpore left in the working folder
+        assert "MindSpore wrote the bytes it could not decode to ./abnormal_image.jpg" in err
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(bad, format="JPEG")  # the user replaces the file
     assert run_cli(train.main, args + ["--resume"]) == 0
     assert os.path.isfile(tmp_path / "runs" / "r" / "summary.json")

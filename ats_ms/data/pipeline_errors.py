@@ -5,6 +5,7 @@ MindSpore raises ``RuntimeError: Exception thrown from dataset pipeline ...`` fr
 evaluation loop, with the offending path somewhere in its "Dataset Pipeline Error Message" section.
 """
 import contextlib
+import glob
 import re
 
 from ats_ms.common.errors import DatasetError
@@ -43,6 +44,9 @@ def pipeline_errors(data_cfg):
         what = f"'{found}' cannot be read" if found else "a sample cannot be read"
         check = ("Remove or replace it (data.verify_images=true opens every file before training and names each "
                  "unreadable one)" if not data_cfg.verify_images else "Remove or replace it")
+        dumped = sorted(glob.glob("abnormal_image.*"))  # MindSpore's decoder writes what it could not decode here
+        left = (f" MindSpore wrote the bytes it could not decode to ./{dumped[0]}; delete it when done."
+                if dumped else "")
         raise DatasetError(f"The {data_cfg.name} data pipeline stopped: {what} ({_message_of(text)}). {check}, then "
-                           "run the same command with --resume: the run continues from its last saved state.") \
-            from None
+                           "run the same command with --resume: the run continues from its last saved state."
+                           + left) from None
