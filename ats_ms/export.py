@@ -4,8 +4,10 @@
     python -m ats_ms.export --device CPU --device_id 0 --n_classes 100 --t_net_name ResNet14 --net_name VGG8 \
         --ckpt_dir ./ckpts --ckpt_name cifar100-ResNet14-VGG8-ATS.ckpt          # the demo's export.py flags
 
-The exported file is loaded back (``mindspore.load`` + ``nn.GraphCell``) and run on a random batch;
-the command fails, and removes the file, unless its logits match the checkpoint's network to 1e-4.
+The exported file is run on a random batch (MINDIR loaded back with ``mindspore.load`` + ``nn.GraphCell``, ONNX
+with onnxruntime when it is installed, TORCH in the PyTorch reference network); the command fails, and removes
+the file, unless its logits match the checkpoint's network to 1e-4.  ONNX without onnxruntime (``pip install
+"ats_ms[onnx]"``) and AIR (Ascend only) are written unchecked, and the command says so.
 
 With the demo's flags (no ``--config``/``--checkpoint``) it does what the demo's ``export.py`` does: reads
 ``<ckpt_dir>/<ckpt_name>`` (a file written by the demo or by an ats_ms run with demo flags; the ats_ms run
@@ -90,8 +92,12 @@ def main(argv=None):
                                    arch=cfg.model.arch, options=restored.options)
     if args.format == "TORCH":
         check = f"loaded into the PyTorch reference network, max |logit difference| {diff:.2e}"
+    elif diff is not None:
+        check = (f"run by onnxruntime, max |logit difference| {diff:.2e}" if args.format == "ONNX"
+                 else f"reloaded, max |logit difference| {diff:.2e}")
     else:
-        check = f"reloaded, max |logit difference| {diff:.2e}" if diff is not None else "not reloaded (MINDIR only)"
+        check = ("not checked: onnxruntime is not installed (pip install \"ats_ms[onnx]\" checks the file with it)"
+                 if args.format == "ONNX" else "not checked: AIR runs only on Ascend")
     print(f"exported {cfg.model.arch} to {path} ({check})")
     if args.format == "TORCH":
         print(f"load it with: net = ats_ms.interop.torch_reference.build_torch_model('{cfg.model.arch}', classes); "

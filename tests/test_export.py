@@ -78,6 +78,33 @@ def test_onnx_export_changes_no_folder_of_the_user(tmp_path):
     assert stat.S_IMODE(os.stat(here).st_mode) == 0o755 and os.listdir(here) == ["bare.onnx"]
 
 
+def test_an_onnx_file_is_run_by_onnxruntime_or_said_to_be_unchecked(tmp_path):
+    """With onnxruntime (the onnx extra; the test extra brings it) the written file is run and its logits compared,
+    and the logits are those of a network built here from the checkpoint; without it the command says 'not checked'
+    rather than claiming a check."""
+    net, path, config = _checkpoint(str(tmp_path), "resnet8")
+    proc = _export(["--config", config, "--checkpoint", path, "--format", "ONNX", "--output", str(tmp_path / "m")])
+    assert proc.returncode == 0, proc.stderr
+    try:
+        import onnxruntime
+    except ImportError:
+        assert "not checked: onnxruntime is not installed" in proc.stdout
+        return
+    assert "run by onnxruntime, max |logit difference|" in proc.stdout
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    x = np.random.RandomState(5).randn(session.get_inputs()[0].shape[0], 3, 32, 32).astype(np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    net.set_train(False)
+    np.testing.assert_allclose(got, net(ms.Tensor(x)).asnumpy(), rtol=1e-4, atol=1e-4)
+    hidden = subprocess.run([sys.executable, "-c", "import sys; sys.modules['onnxruntime'] = None; "
+                             "from ats_ms.export import main; from ats_ms.cli import run_cli; "
+                             "sys.exit(run_cli(main, sys.argv[1:]))", "--config", config, "--checkpoint", path,
+                             "--format", "ONNX", "--output", str(tmp_path / "n")], capture_output=True, text=True,
+                            env=dict(os.environ, GLOG_v="3"), cwd=REPO)
+    assert hidden.returncode == 0, hidden.stderr
+    assert "not checked: onnxruntime is not installed" in hidden.stdout and "reloaded" not in hidden.stdout
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("arch", ["resnet8", "wrn_16_1", "vgg8"])
 def test_torch_state_dict_loads_strictly_and_converts_back(tmp_path, arch):

@@ -219,6 +219,40 @@ def test_sigterm_exits_143_and_the_printed_command_resumes(tmp_path):
     assert json.load(open(os.path.join(run, "summary.json")))["steps"] == 2 * STEPS and _epochs(run) == [1, 2]
 
 
+def test_a_run_started_with_relative_paths_resumes_and_evaluates_from_any_folder(tmp_path):
+    """A student whose teacher, data and run folder were given relative to the folder it started in: killed, the
+    command it printed continues it from another folder, and eval reads its saved config from there too."""
+    home, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    env = dict(os.environ, GLOG_v="3")
+    teacher = subprocess.run([sys.executable, "-m", "ats_ms.train"] + tiny_overrides("runs", "t", epochs=1),
+                             capture_output=True, text=True, cwd=home, env=env)
+    assert teacher.returncode == 0, teacher.stderr[-2000:]
+    args = tiny_overrides("runs", "s", epochs=2, **{"logging.log_interval": 3, "distill.method": "ats",
+                                                    "teacher.arch": "resnet8", "teacher.checkpoint": "runs/t/best.ckpt"})
+    proc = subprocess.Popen([sys.executable, "-m", "ats_ms.train"] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=home, env=env)
+    run = home / "runs" / "s"
+    _wait(lambda: _progress(str(run)), proc)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out[-2000:]
+    argv = shlex.split(out.split("Resume with:\n")[1].splitlines()[0])
+    assert argv[4] == str(run / "config.yaml")  # the printed command names the config by its absolute path
+    resumed = subprocess.run([sys.executable] + argv[1:], capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert json.load(open(run / "summary.json"))["steps"] == 2 * STEPS and not (elsewhere / "runs").exists()
+    evaluated = subprocess.run([sys.executable, "-m", "ats_ms.eval", "--config", str(run / "config.yaml"),
+                                "--checkpoint", str(run / "best.ckpt")], capture_output=True, text=True, cwd=elsewhere,
+                               env=env)
+    assert evaluated.returncode == 0 and "top1" in evaluated.stdout, evaluated.stderr[-2000:]
+    import yaml
+    saved = yaml.safe_load(open(run / "config.yaml"))
+    assert saved["teacher"]["checkpoint"] == str(home / "runs" / "t" / "best.ckpt")
+    assert saved["experiment"]["output_dir"] == str(home / "runs")
+
+
 def test_sweep_points_are_finished_only_for_their_own_config(tmp_path):
     from ats_ms.experiments.grid import parse_grid
     from ats_ms.experiments.sweep import run_sweep

@@ -4,9 +4,10 @@ Every format is written into a private temporary folder beside the target (same 
 rename is atomic), checked, given an ordinary file mode and only then renamed to the name asked for.  So a
 full disk, a failed check or a Ctrl-C leaves no truncated or unchecked model where the model should be, and
 nothing of the user's changes: MindSpore's ONNX writer changes the mode of the folder it writes into, which
-is the private one.  Checks: MINDIR is loaded back (``mindspore.load`` + ``nn.GraphCell``) and TORCH into the
-PyTorch reference network (``load_state_dict(strict=True)``); both must give the network's logits on a random
-batch to ``TOLERANCE``.  ONNX and AIR are written without a check (no runtime for them here).
+is the private one.  Checks: MINDIR is loaded back (``mindspore.load`` + ``nn.GraphCell``), TORCH into the
+PyTorch reference network (``load_state_dict(strict=True)``) and ONNX into onnxruntime when it is installed (the
+``onnx`` extra); each must give the network's logits on a random batch to ``TOLERANCE``.  ONNX without
+onnxruntime, and AIR (no runtime for it off Ascend), are written without a check, and the command says so.
 """
 import os
 import shutil
@@ -53,7 +54,7 @@ def export_and_verify(net, shape, batch_size, fmt, output, arch=None, options=No
                 diff = _write_torch(net, arch, x, tmp)
             else:
                 _write_mindspore(net, x, fmt, tmp)
-                diff = _reload_mindir(net, x, tmp, final) if fmt == "MINDIR" else None
+                diff = CHECKS[fmt](net, x, tmp, final) if fmt in CHECKS else None
             rd.make_ordinary(tmp)
             os.replace(tmp, final)
     finally:
@@ -84,6 +85,24 @@ def _reload_mindir(net, x, tmp, final):
         raise AtsError(f"The exported model could not be loaded back ({str(exc).splitlines()[0]}); nothing was "
                        f"written to '{final}'.") from None
     return _checked(float(np.abs(got - expected).max()), final)
+
+
+def _run_onnx(net, x, tmp, final):
+    """The ONNX file run by onnxruntime, or None (not checked) where onnxruntime is not installed."""
+    try:
+        import onnxruntime  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    try:
+        session = onnxruntime.InferenceSession(tmp, providers=["CPUExecutionProvider"])
+        got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    except Exception as exc:  # pylint: disable=broad-except  (onnxruntime raises its own exception types)
+        raise AtsError(f"onnxruntime could not run the exported ONNX model ({str(exc).splitlines()[0]}); nothing was "
+                       f"written to '{final}'.") from None
+    return _checked(float(np.abs(got - net(ms.Tensor(x)).asnumpy()).max()), final)
+
+
+CHECKS = {"MINDIR": _reload_mindir, "ONNX": _run_onnx}
 
 
 def _write_torch(net, arch, x, tmp):

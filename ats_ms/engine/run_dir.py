@@ -34,6 +34,7 @@ import sys
 import yaml
 
 from ats_ms.config import to_dict
+from ats_ms.config.paths import with_absolute_paths
 from ats_ms.config.loader import migrate_saved
 from ats_ms.common.errors import RunFolderError
 
@@ -172,7 +173,7 @@ def versions():
 
 
 def write_run_files(run_dir, cfg, class_names, extra_env):
-    write_text_atomic(path(run_dir, CONFIG), yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_text_atomic(path(run_dir, CONFIG), yaml.safe_dump(with_absolute_paths(to_dict(cfg)), sort_keys=False))
     from ats_ms.process import cpu_isa  # pylint: disable=import-outside-toplevel
     env = {"seed": cfg.experiment.seed, "versions": versions(), "argv": sys.argv,
            "env": {k: os.environ.get(k) for k in (cpu_isa.VAR, "GLOG_v", "RANK_ID", "RANK_SIZE")},

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ats_ms.config import to_dict
+from ats_ms.config.paths import with_absolute_paths
 from ats_ms.config.schema import Config
 from ats_ms.engine.run_dir import STATE, holds_run, path, read_saved_config, read_summary, run_files
 from ats_ms.engine.run_lock import check_not_busy
@@ -76,8 +77,10 @@ class Differences:
 
 
 def config_differences(saved, requested):
-    """Compare two resolved configs (dicts).  ``teacher.checkpoint`` is left to the caller (by content)."""
-    old, new = flat_config(saved), flat_config(requested)
+    """Compare two resolved configs (dicts), their paths as absolute ones (a saved config holds them so; an older
+    one's relative paths are read from the current folder).  ``teacher.checkpoint`` is left to the caller (by
+    content)."""
+    old, new = flat_config(with_absolute_paths(saved or {})), flat_config(with_absolute_paths(requested or {}))
     diff = Differences()
     for key in new:
         if _same(old[key], new[key]) or key in IDENTITY_KEYS:
@@ -94,7 +97,7 @@ def config_differences(saved, requested):
 
 def state_config_json(cfg):
     """The resolved config stored inside every training state, so a state file is self-describing."""
-    return json.dumps(to_dict(cfg), sort_keys=True)
+    return json.dumps(with_absolute_paths(to_dict(cfg)), sort_keys=True)
 
 
 # -- what to do with a folder -------------------------------------------------------------------------------

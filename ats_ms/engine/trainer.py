@@ -451,7 +451,7 @@ class GroupTrainer:
         text = f"Stopped {g.position()}; the training state is saved."
         if len(self.members) > 1:
             return text + " Run the same command again to continue.", None
-        config = shlex.quote(os.path.join(self.members[0].run_dir, rd.CONFIG))
+        config = shlex.quote(os.path.abspath(os.path.join(self.members[0].run_dir, rd.CONFIG)))  # works from anywhere
         return text + " Resume with:", f"python -m ats_ms.train --config {config} --resume"
 
     def close(self):
