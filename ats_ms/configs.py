@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 from ats_ms.cli import run_cli
+from ats_ms.common.errors import ConfigError
 from ats_ms.config.shipped import config_root, list_configs
 
 
@@ -20,7 +21,14 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefix", nargs="?", default="", help="only configs under this folder")
     args = parser.parse_args(argv)
-    rows = [(n, d) for n, d in list_configs() if n.startswith(args.prefix)]
+    every = list_configs()
+    rows = [(n, d) for n, d in every if n.startswith(args.prefix)]
+    if not rows:
+        folders = sorted({n.split("/")[0] for n, _ in every})
+        close = [f for f in sorted({n.rsplit("/", 1)[0] for n, _ in every}) if args.prefix.split("/")[0] in f]
+        raise ConfigError(f"No shipped config starts with '{args.prefix}'. The top-level folders are "
+                          f"{', '.join(folders)}" + (f"; close: {', '.join(close[:4])}" if close else "")
+                          + ". python -m ats_ms.configs lists them all.")
     print(f"shipped configs in {config_root()}:")
     for line in listing_lines(rows, shutil.get_terminal_size((100, 24)).columns):
         print(line)

@@ -15,6 +15,7 @@ from ats_ms.cli import demo_flags
 from ats_ms.cli import run_cli
 from ats_ms.process.startup import prepare_process
 from ats_ms.config import load_config
+from ats_ms.common.errors import ConfigError
 
 
 def build_parser():
@@ -38,9 +39,23 @@ def build_parser():
     return parser
 
 
+def _quickstart_asked(args, argv):
+    """The quick start: asked for, implied by a bare command, or by its own flags alone (``--output-dir DIR``); a
+    quick-start flag beside a config or overrides is refused rather than dropped."""
+    if args.quickstart or args.quickstart_dir or argv == []:
+        return True
+    if args.output_dir is None:
+        return False
+    if args.config or args.overrides or args.recipe or args.resume or args.print_run_dir:
+        raise ConfigError(f"--output-dir {args.output_dir} is a quick-start flag (where its run folders go); it has no "
+                          "effect on a config's run. Use experiment.output_dir=" + args.output_dir + " for that, or "
+                          "python -m ats_ms.train --quickstart --output-dir " + args.output_dir + " for the quick start.")
+    return True
+
+
 def main(argv=None):
     args = build_parser().parse_intermixed_args(argv)
-    if args.quickstart or args.quickstart_dir or (argv if argv is not None else sys.argv[1:]) == []:
+    if _quickstart_asked(args, list(argv if argv is not None else sys.argv[1:])):
         from ats_ms.experiments.quickstart import run_quickstart  # pylint: disable=import-outside-toplevel
         run_quickstart(output_dir=args.output_dir or "runs", overrides=args.overrides,
                        continue_dir=args.quickstart_dir)

@@ -77,7 +77,7 @@ def test_class_affinity_and_its_consistency_by_hand():
     assert reverse["class_spearman_mean"] == pytest.approx(-1) and reverse["class_spearman_min"] == pytest.approx(-1)
 
 
-def test_analyze_on_trained_and_converted_teachers(tmp_path):
+def test_analyze_on_trained_and_converted_teachers(tmp_path, capsys):
     out = str(tmp_path)
     train(load_config(None, tiny_overrides(out, "teacher", "resnet14", epochs=2)))
     train(load_config(None, tiny_overrides(out, "student", "resnet8", epochs=1)))
@@ -106,8 +106,11 @@ def test_analyze_on_trained_and_converted_teachers(tmp_path):
     table = open(f"{out}/an/analysis.md").read()
     assert "## digits test split (359 images)" in table and "| resnet14 | 175,258 |" in table
     assert "pair_4_2" in report["teachers"]["resnet14"]["sweep"]
-    assert set(report["decomposition"]["resnet14 -> resnet8"]) >= {"correct_guidance", "smooth_regularisation",
-                                                                    "class_discriminability"}
+    split = report["decomposition"]["resnet14 -> resnet8"]
+    assert set(split) >= {"correct_guidance", "smooth_regularisation", "class_discriminability"}
+    assert "The KD term split" in table and f"| resnet14 -> resnet8 | 4 / 2 / 1 | {split['correct_guidance']:.4f} |" in table
+    printed = capsys.readouterr().out
+    assert f"test resnet14 -> resnet8: KD term {split['total']:.4f} = correct guidance" in printed
     for name in ("sigma_q_vs_tau_test.png", "e_q_vs_tau_train.png", "reliability_resnet14_test.png"):
         assert open(f"{out}/an/{name}", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     if torch is not None:

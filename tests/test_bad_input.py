@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from ats_ms import analyze, chain, convert, eval as eval_cmd, export, report, sweep, train
+from ats_ms import analyze, chain, configs as configs_cmd, convert, eval as eval_cmd, export, report, sweep, train
 from ats_ms.cli import run_cli
 from ats_ms.config import load_config
 from ats_ms.data import __main__ as data_cmd
@@ -258,6 +258,8 @@ CASES = [
     ("data", lambda w: ["--name", "cifar10", "--root", "/nowhere"], "does not exist"),
     ("data", lambda w: ["--name", "speech_commands", "--root", os.path.join(w["files"], "speech_empty_lists"),
                         "data.batch_size=2"], "holds no samples"),
+    ("train", lambda w: ["--output-dir", "runs2"] + T()(w), "--output-dir runs2 is a quick-start flag"),
+    ("configs", lambda w: ["nonsense"], "No shipped config starts with 'nonsense'"),
     ("data", lambda w: ["--name", "cifar10", "--root", os.path.join(os.path.dirname(w["root"]), "dl"), "data.download=true",
                         f"data.url=file://{os.path.join(w['files'], 'not_tar.tar.gz')}",
                         f"data.md5={hashlib.md5(b'plain bytes, no tar here' * 40).hexdigest()}"],
@@ -265,7 +267,7 @@ CASES = [
 ]
 COMMANDS = {"train": train.main, "eval": eval_cmd.main, "export": export.main, "convert": convert.main,
             "analyze": analyze.main, "sweep": sweep.main, "chain": chain.main, "report": report.main,
-            "data": data_cmd.main}
+            "data": data_cmd.main, "configs": configs_cmd.main}
 
 
 @pytest.mark.parametrize("command,argv,message", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

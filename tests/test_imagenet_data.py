@@ -109,5 +109,8 @@ def test_the_throughput_command_times_each_worker_count(tmp_path, capsys):
                       "data.batch_size=2", "data.image_size=32"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["train"]["images"] == 24 and report["test"]["images"] == 3
+    # every class counted with the timing too (3 classes of 8 training images, 1 test image each)
+    assert (report["train"]["per_class_min"], report["train"]["per_class_max"]) == (8, 8)
+    assert (report["test"]["per_class_min"], report["test"]["per_class_max"]) == (1, 1)
     rows = report["train"]["throughput"]
     assert [r["workers"] for r in rows] == [1, 2] and all(r["images_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in rows)

@@ -52,7 +52,19 @@ def test_a_command_that_needs_a_missing_package_names_its_extra(tmp_path, module
         assert proc.returncode == 0, proc.stderr
         return
     assert proc.returncode == 2, proc.stderr
-    assert f"pip install 'ats_ms[{extra}]'" in proc.stderr and "Traceback" not in proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert f'pip install -e ".[{extra}]"' in message and "Traceback" not in message  # run from this checkout
+    if extra == "torch":  # a plain torch install is PyTorch's CUDA build: the hint says so and how to avoid it
+        assert "CUDA build" in message and "https://download.pytorch.org/whl/cpu" in message
+
+
+def test_an_extra_is_named_the_way_ats_ms_was_installed(monkeypatch):
+    from ats_ms.common import optional
+    monkeypatch.setattr(optional, "from_checkout", lambda: False)
+    assert optional.extra_command("gpu") == 'pip install "ats_ms[gpu]"'
+    assert optional.install_hint("matplotlib") == 'pip install "ats_ms[plot]" (or pip install matplotlib)'
+    monkeypatch.setattr(optional, "from_checkout", lambda: True)
+    assert optional.extra_command("gpu") == 'pip install -e ".[gpu]"'
 
 
 def test_report_figures_need_matplotlib_and_the_table_does_not(tmp_path):
@@ -64,4 +76,4 @@ def test_report_figures_need_matplotlib_and_the_table_does_not(tmp_path):
     table = _command("ats_ms.report", [str(tmp_path / "runs")])
     assert table.returncode == 0 and "resnet8" in table.stdout, table.stderr
     figure = _command("ats_ms.report", [str(tmp_path / "runs"), "--curves", str(tmp_path / "c.png")])
-    assert figure.returncode == 2 and "pip install 'ats_ms[plot]'" in figure.stderr and "Traceback" not in figure.stderr
+    assert figure.returncode == 2 and 'pip install -e ".[plot]"' in figure.stderr and "Traceback" not in figure.stderr

@@ -123,6 +123,9 @@ def test_installed_wheel_runs_every_command_where_no_checkout_is_visible(built, 
 
     doctor = _run(python + ["-m", "ats_ms.doctor"], elsewhere, env, timeout=300)
     assert f"all {len(names)} modules present" in doctor and "verdict: ats_ms can train on CPU here" in doctor
+    gpu = subprocess.run(python + ["-m", "ats_ms.doctor", "--device", "GPU"], capture_output=True, text=True,
+                         cwd=elsewhere, env=env, timeout=300).stdout
+    assert 'pip install "ats_ms[gpu]"' in gpu and '-e ".[gpu]"' not in gpu  # a wheel has no checkout to install -e
 
     launched = _run(python + ["-m", "ats_ms.launch", "--config", "quickstart/digits_teacher", "--devices", "2",
                               "--dry-run"], elsewhere, env)

@@ -102,3 +102,12 @@ def test_a_grid_confirmed_with_a_second_seed_and_a_shorter_schedule_is_one_heat_
         ("resnet56", "resnet8", "schedule.epochs=15"): [(2, 2), (4, 2)],
         ("resnet56", "resnet8", "schedule.epochs=240"): [(2, 2), (4, 2), (4, 4), (6, 3)]}
     assert grids[("resnet56", "resnet8", "schedule.epochs=240")][(4, 2)] == 71.0
+
+
+def test_a_sweep_point_at_equal_temperatures_is_labelled_ts(tmp_path):
+    """A temperature grid runs every point as distill.method ats; the point 4/4 is temperature scaling."""
+    _student(tmp_path, "resnet20", (4, 4), 0, 60, 70)
+    _student(tmp_path, "resnet20", (4, 2), 0, 61, 71)
+    rows = group_runs(find_runs([str(tmp_path)]))
+    assert sorted((r["method"], r["tau_target"], r["tau_wrong"]) for r in rows) == [("ats", 4.0, 2.0), ("ts", 4.0, 4.0)]
+    assert "| resnet20 | resnet8 | ts | 4 | 4 |" in markdown_table(rows)

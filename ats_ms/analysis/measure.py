@@ -81,6 +81,11 @@ def analyze(cfg, teachers, student=None, pairs=(), splits=("test",), out_dir="an
         for split, report in reports.items():
             files += write_all(report["teachers"], out_dir, suffix="" if len(reports) == 1 else f"_{split}")
     for split, report in reports.items():
+        for pair, d in report.get("decomposition", {}).items():
+            print(f"{split} {pair}: KD term {d['total']:.4f} = correct guidance {d['correct_guidance']:.4f} + smooth "
+                  f"regularisation {d['smooth_regularisation']:.4f} + class discriminability "
+                  f"{d['class_discriminability']:.4f} (tau {d['tau_target']:g}/{d['tau_wrong']:g}, student "
+                  f"{d['tau_student']:g})")
         for pair, agree in report["agreement"].items():
             cls = report["affinity_consistency"][pair]["class_spearman_mean"]
             print(f"{split} {pair}: class-affinity Spearman {cls:.3f}; per sample Spearman {agree['spearman']:.3f}, "

@@ -37,6 +37,18 @@ def agreement_table(report):
     return "\n".join(lines)
 
 
+def decomposition_table(report):
+    """The KD term of each teacher -> student pair split as the ATS paper does (correct guidance, smooth
+    regularisation, class discriminability; they add up to the soft cross-entropy)."""
+    lines = ["| teacher -> student | tau_target / tau_wrong / tau_student | correct guidance | smooth regularisation | "
+             "class discriminability | total (soft CE) |", "|---|---|---|---|---|---|"]
+    for pair, d in report["decomposition"].items():
+        lines.append(f"| {pair} | {d['tau_target']:g} / {d['tau_wrong']:g} / {d['tau_student']:g} | "
+                     f"{d['correct_guidance']:.4f} | {d['smooth_regularisation']:.4f} | "
+                     f"{d['class_discriminability']:.4f} | {d['total']:.4f} |")
+    return "\n".join(lines)
+
+
 def markdown(reports):
     """``reports``: {split: report}."""
     parts = []
@@ -46,6 +58,9 @@ def markdown(reports):
         if report["agreement"]:
             parts.append("Agreement on class affinity (tau 1):\n")
             parts.append(agreement_table(report) + "\n")
+        if report.get("decomposition"):
+            parts.append("The KD term split (the distill section's temperatures):\n")
+            parts.append(decomposition_table(report) + "\n")
     parts.append("e(q): mean wrong-class probability; sigma(q): its per-sample standard deviation, averaged over "
                  "samples (how distinct the wrong classes are). ECE: 15 equal-width confidence bins.\n")
     return "\n".join(parts)

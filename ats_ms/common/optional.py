@@ -3,6 +3,7 @@
 brings it (one paragraph, exit code 2) instead of ending in a ``ModuleNotFoundError``.
 """
 import importlib
+import os
 
 from ats_ms.common.errors import AtsError
 
@@ -26,11 +27,28 @@ class MissingExtra(AtsError):
         self.package, self.extra = package, extra
 
 
+# What an extra costs that a user should know before installing it.
+EXTRA_NOTES = {"torch": "a plain install of torch takes PyTorch's CUDA build and its CUDA wheels, several GB; for "
+                        "the CPU build (about 200 MB) first run pip install torch --index-url "
+                        "https://download.pytorch.org/whl/cpu (docs/faq.md: PyTorch without CUDA)"}
+
+
+def from_checkout():
+    """True when ats_ms runs from a source checkout (an editable install or the repository itself), not a wheel."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.isfile(os.path.join(top, "setup.py")) and os.path.isdir(os.path.join(top, "configs"))
+
+
+def extra_command(extra):
+    """The pip command that installs ``extra`` the way this ats_ms was installed."""
+    return f'pip install -e ".[{extra}]"' if from_checkout() else f'pip install "ats_ms[{extra}]"'
+
+
 def install_hint(package):
     """How to install the extra that brings ``package``."""
     extra = EXTRAS[package.split(".")[0]]
-    return (f"pip install 'ats_ms[{extra}]' (from a clone: pip install -e '.[{extra}]'; or pip install "
-            f"{PIP_NAMES.get(package, package)})")
+    note = f"; {EXTRA_NOTES[extra]}" if extra in EXTRA_NOTES else ""
+    return f"{extra_command(extra)} (or pip install {PIP_NAMES.get(package, package)}){note}"
 
 
 def require(module, purpose):

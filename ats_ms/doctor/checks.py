@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ats_ms.common.errors import AtsError
+from ats_ms.common.optional import extra_command
 from ats_ms.process import gpu_libs
 from ats_ms.doctor.elf import needed_libraries, search_path
 from ats_ms.doctor.libraries import SYSTEM_LIBS, Resolver
@@ -130,7 +131,7 @@ def gpu_libraries(resolver=None, plugin=None):
     for soname in needs:
         path, how = resolver.find(soname, rpath)
         lines.append(Check(soname, "ok" if path else "fail", f"{path} ({how})" if path else "missing",
-                           "" if path else 'pip install -e ".[gpu]" (the CUDA 11 / cuDNN 8 wheels), or put a CUDA 11 '
+                           "" if path else f"{extra_command('gpu')} (the CUDA 11 / cuDNN 8 wheels), or put a CUDA 11 "
                                            "toolkit and cuDNN 8 on LD_LIBRARY_PATH"))
     path, how = resolver.find(gpu_libs.DRIVER_LIB, rpath)
     lines.append(Check(f"{gpu_libs.DRIVER_LIB} (NVIDIA driver)", "ok" if path else "fail",
@@ -148,7 +149,7 @@ def gpu_toolchain(env=None):
     if not home:
         return [Check("CUDA_HOME / nvcc", "fail", "CUDA_HOME is unset and no CUDA 11 runtime wheel is installed: "
                       "MindSpore will not even try its GPU plugin",
-                      'pip install -e ".[gpu]", or export CUDA_HOME=<a CUDA 11 toolkit>')]
+                      f"{extra_command('gpu')}, or export CUDA_HOME=<a CUDA 11 toolkit>")]
     nvcc = os.path.join(home, "bin", "nvcc")
     try:
         out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout

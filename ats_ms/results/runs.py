@@ -138,7 +138,7 @@ def group_runs(runs):
         val = mean_std([s.get("last_val_top1") for s in summaries])
         paired = sorted({letters[tuple(s["shared_teacher_group"])] for s in summaries if s.get("shared_teacher_group")})
         rows.append({"dataset": setting["data.name"], "teacher": setting["teacher.arch"] if distilled else "-",
-                     "student": setting["model.arch"], "method": setting["distill.method"],
+                     "student": setting["model.arch"], "method": method_label(setting),
                      "tau_target": setting["distill.tau_target"] if distilled else None,
                      "tau_wrong": setting["distill.tau_wrong"] if distilled else None,
                      "tau_student": setting["distill.tau_student"] if distilled else None,
@@ -148,6 +148,15 @@ def group_runs(runs):
                      "last_std": last[1], "val_mean": val[0], "val_std": val[1], "shared_teacher_groups": paired})
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in ("dataset", "teacher", "student", "method", "tau_target",
                                                                   "tau_wrong", "tau_student", "setting")))
+
+
+def method_label(setting):
+    """The method a run trained with, as a reader names it: an ATS run at equal temperatures is TS (the sweeps of a
+    temperature grid run every point as distill.method ats)."""
+    method = setting["distill.method"]
+    if method == "ats" and float(setting["distill.tau_target"]) == float(setting["distill.tau_wrong"]):
+        return "ts"
+    return method
 
 
 def run_label(cfg):
