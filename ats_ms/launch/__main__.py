@@ -14,6 +14,7 @@ in a checkout runs this command with the same arguments.
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -87,6 +88,35 @@ def _start(process):
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
+MINDSPORE_LOG_LINE = re.compile(r"^\[(DEBUG|INFO|WARNING)\] [A-Z_]+\(\d+,")
+LEVELS = {"DEBUG": 0, "INFO": 1, "WARNING": 2}
+
+
+def _quiet(line, glog_v):
+    """A MindSpore C++ log line below the level GLOG_v asks for (MindSpore's workers print a few such lines while
+    shutting down their communication, whatever GLOG_v says); the workers' log files keep them."""
+    match = MINDSPORE_LOG_LINE.match(line)
+    return bool(match) and LEVELS[match.group(1)] < glog_v
+
+
+def _run_filtered(argv):
+    """Run a launcher (msrun, mpirun) and pass its output on, without MindSpore's log lines below GLOG_v."""
+    try:
+        glog_v = int(os.environ.get("GLOG_v", "2"))
+    except ValueError:
+        glog_v = 2
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                            errors="replace")
+    try:
+        for line in proc.stdout:
+            if not _quiet(line, glog_v):
+                sys.stdout.write(line)
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+    return proc.wait()
+
+
 def main(argv=None):
     opts, dry_run = parse(sys.argv[1:] if argv is None else argv)
     lp.check(opts)
@@ -113,7 +143,7 @@ def main(argv=None):
         print(f"per-rank logs: {os.path.join(log_dir, 'rank_*.log')}")
         return next((c for c in codes if c), 0)
     try:
-        return subprocess.call(todo[0].argv)
+        return _run_filtered(todo[0].argv)
     except FileNotFoundError:
         raise ConfigError(f"'{todo[0].argv[0]}' is not on PATH. msrun comes with MindSpore (pip install mindspore); "
                           "mpirun with OpenMPI.") from None
