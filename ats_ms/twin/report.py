@@ -18,8 +18,11 @@ def write_report(report, folder, cfg):
 def summary_lines(report):
     first = report["first_step"]
     lines = [f"first step: loss ats_ms {first['loss_mindspore']:.6f}, PyTorch {first['loss_pytorch']:.6f} "
-             f"(|difference| {first['loss_difference']:.2e}); gradients of {first['parameters']} parameters agree to a "
-             f"relative {first['gradient_max_relative_difference']:.2e} at worst ({first['gradient_worst_parameter']})",
+             f"(|difference| {first['loss_difference']:.2e}); gradients of {first['parameters']} parameters: "
+             f"||difference|| / ||gradient|| {first['gradient_norm_relative_difference']:.2e} over the whole network, "
+             f"worst single entry {first['gradient_max_relative_difference']:.2e} of its parameter's largest "
+             f"({first['gradient_worst_parameter']}; one ReLU unit at 0 landing on the other side moves a few entries "
+             "by their full size)",
              f"learning rates: max |difference| {report['lr_max_difference']:.2e} over {report['steps']} steps",
              f"loss curves: max |difference| {report['loss_difference_first_10_steps_max']:.2e} over the first 10 "
              f"steps, {report['loss_difference_max']:.2e} over the run, mean "
