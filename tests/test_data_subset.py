@@ -25,8 +25,15 @@ def test_split_takes_the_first_images_of_each_class_and_holds_out_their_last():
 def test_a_class_with_too_few_images_is_named():
     with pytest.raises(DatasetError, match="Class 1 has 1 training images"):
         split_indices(np.array([0, 0, 1, 0]), 2, per_class=2, val_per_class=0)
-    with pytest.raises(DatasetError, match="need more than"):
+    with pytest.raises(DatasetError, match="data.val_per_class must be below data.subset_per_class"):
         split_indices(np.array([0, 1, 0, 1]), 2, per_class=2, val_per_class=2)
+
+
+def test_a_validation_split_as_large_as_the_subset_is_refused_when_the_config_is_read():
+    from ats_ms.common.errors import ConfigError
+    from ats_ms.config import load_config
+    with pytest.raises(ConfigError, match="data.val_per_class=10 must be below data.subset_per_class=10"):
+        load_config(None, ["data.subset_per_class=10", "data.val_per_class=10"])
 
 
 @pytest.fixture(scope="module")

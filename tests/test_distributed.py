@@ -151,11 +151,31 @@ def test_dry_run_commands(tmp_path):
     (["--config", CONFIG, "--launcher", "slurm"], "--launcher must be msrun, mpirun or ranktable"),
     (["--config", CONFIG, "optim.lr=0.1"], "overrides go after '--'"),
     (["--config", CONFIG, "--", "optim.lrr=0.1"], "Did you mean 'lr'"),
+    (["--config", CONFIG, "--devices", "2", "--master-port", "70000"], "--master-port must be a TCP port, 1 to 65535"),
+    (["--config", CONFIG, "--sweep", "--grid 'optim.lr=0.1"], "cannot be split into arguments (No closing quotation)"),
 ])
 def test_flag_errors(args, message):
     proc = _launch("--dry-run", *args)
     assert proc.returncode == 2
     assert message in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr
+
+
+def test_a_background_launch_checks_what_training_would_refuse_before_it_detaches(tmp_path, teacher_ckpt):
+    """Training would refuse a finished run's folder: refused here, before detaching; with --resume it is reported
+    complete and nothing starts; neither leaves a log folder inside the run. An unwritable log folder is named."""
+    run = os.path.dirname(teacher_ckpt)
+    before = sorted(os.listdir(run))
+    proc = _launch("--config", os.path.join(run, "config.yaml"), "--background")
+    assert proc.returncode == 2 and "already holds a finished run" in " ".join(proc.stderr.split()), proc.stdout
+    proc = _launch("--config", os.path.join(run, "config.yaml"), "--background", "--", "checkpoint.resume=auto")
+    assert proc.returncode == 0 and "is already complete; nothing was started" in proc.stdout, proc.stderr
+    assert "started in the background" not in proc.stdout and sorted(os.listdir(run)) == before
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    proc = _launch("--config", CONFIG, "--background", "--log-dir", str(blocker / "logs"), "--",
+                   f"experiment.output_dir={tmp_path}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "Cannot create the log folder" in " ".join(proc.stderr.split()) and "nothing was started" in proc.stderr
 
 
 def test_help_lists_every_flag():

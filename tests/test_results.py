@@ -111,3 +111,25 @@ def test_a_sweep_point_at_equal_temperatures_is_labelled_ts(tmp_path):
     rows = group_runs(find_runs([str(tmp_path)]))
     assert sorted((r["method"], r["tau_target"], r["tau_wrong"]) for r in rows) == [("ats", 4.0, 2.0), ("ts", 4.0, 4.0)]
     assert "| resnet20 | resnet8 | ts | 4 | 4 |" in markdown_table(rows)
+
+
+def test_select_and_a_validation_heat_map_say_why_they_have_nothing_to_show(tmp_path):
+    import math
+    import pytest
+    from ats_ms.common.errors import AtsError
+    from ats_ms.results.figures import heatmaps
+    from ats_ms.results.selection import markdown, select
+    for taus in ((4, 4), (4, 2)):  # a grid trained without a validation split
+        _run(tmp_path / "grid", f"{taus[0]}_{taus[1]}", ["teacher.arch=resnet20", "teacher.checkpoint=t.ckpt",
+                                                         "distill.method=ats", f"distill.tau_target={taus[0]}",
+                                                         f"distill.tau_wrong={taus[1]}"], 70.0)
+    runs = find_runs([str(tmp_path / "grid")])
+    text = markdown(select(runs))
+    assert "Nothing was chosen for resnet20 -> resnet8: none of its runs holds a validation split" in text
+    rows = group_runs(runs)
+    assert all(math.isnan(r["val_mean"]) for r in rows)
+    with pytest.raises(AtsError, match="would be blank; none was written"):
+        heatmaps(rows, str(tmp_path / "val.png"), metric="val")
+    assert not list(tmp_path.glob("val*.png"))
+    _run(tmp_path / "alone", "ce", [], 60.0)
+    assert markdown(select(find_runs([str(tmp_path / "alone")]))).startswith("--select chose nothing")

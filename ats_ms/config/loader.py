@@ -217,6 +217,11 @@ def _check_rules(cfg):
         raise ConfigError(f"'schedule.min_lr' ({cfg.schedule.min_lr:g}) is above optim.lr ({cfg.optim.lr:g}): the "
                           f"{cfg.schedule.policy} schedule would raise the learning rate from optim.lr to min_lr instead "
                           "of lowering it. min_lr is the floor the rate decays to; set it below optim.lr (0 is usual).")
+    if cfg.data.subset_per_class and cfg.data.val_per_class >= cfg.data.subset_per_class:
+        raise ConfigError(f"data.val_per_class={cfg.data.val_per_class} must be below data.subset_per_class="
+                          f"{cfg.data.subset_per_class}: the validation images are carved out of the subset, so no "
+                          "training image would be left (e.g. 120 and 20 train on 100 images of each class and "
+                          "validate on 20).")
     if cfg.schedule.milestones != sorted(cfg.schedule.milestones):
         raise ConfigError(f"'schedule.milestones' must be increasing, got {cfg.schedule.milestones}.")
     d = cfg.distill

@@ -27,11 +27,17 @@ def split_indices(labels, num_classes, per_class, val_per_class):
     for c in range(num_classes):
         members = np.nonzero(labels == c)[0]
         wanted = per_class if per_class else len(members)
-        if len(members) < wanted or wanted <= val_per_class:
+        if wanted <= val_per_class:
             raise DatasetError(
-                f"Class {c} has {len(members)} training images; data.subset_per_class={per_class} and "
-                f"data.val_per_class={val_per_class} need more than {max(wanted, val_per_class)} of each class. "
-                "Lower them.")
+                f"data.val_per_class={val_per_class} holds out at least as many images of each class as "
+                + (f"data.subset_per_class={per_class} takes" if per_class else f"class {c} has ({len(members)})")
+                + ": no training image would be left. The validation images are carved out of the subset, so "
+                "data.val_per_class must be below data.subset_per_class (e.g. 120 and 20 train on 100 images of "
+                "each class and validate on 20).")
+        if len(members) < wanted:
+            raise DatasetError(
+                f"Class {c} has {len(members)} training images, fewer than data.subset_per_class={per_class}. Lower "
+                "data.subset_per_class to at most the smallest class's count.")
         chosen = members[:wanted]
         cut = wanted - val_per_class
         train.append(chosen[:cut])

@@ -38,6 +38,12 @@ def distributed_device_id(env=None):
     return None
 
 
+def launched_by_a_launcher(env=None):
+    """True in a worker that msrun, mpirun or a rank table started (their environment variables are set)."""
+    env = os.environ if env is None else env
+    return any(env.get(v) for v in ("MS_ROLE", "MS_WORKER_NUM", "OMPI_COMM_WORLD_RANK", "RANK_TABLE_FILE"))
+
+
 def refuse_compile_cache(env=None):
     """MindSpore's compile cache keys a graph by the network's source files, not by the constants compiled
     into it: with it on, an ATS run (tau_wrong 2) started after a TS run (tau_wrong 4) of the same networks
@@ -94,10 +100,15 @@ def setup_runtime(cfg_runtime, cpu_conv_mode=None):
     try:
         init()
     except Exception as exc:  # pylint: disable=broad-except
-        raise ConfigError(f"runtime.distributed=true but the communication backend did not start "
-                          f"({str(exc).splitlines()[0]}). Launch through python -m ats_ms.launch --devices N "
-                          "(msrun / mpirun / rank table; bash run_train.sh in a checkout), which sets up the worker "
-                          "environment.") from None
+        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if launched_by_a_launcher():
+            raise ConfigError(f"runtime.distributed=true and this worker was started by a launcher, but the "
+                              f"communication backend did not start ({cause}). Check the scheduler's address and port "
+                              "(--master-addr / --master-port of python -m ats_ms.launch: reachable, free, 1-65535) "
+                              "and the other workers' logs.") from None
+        raise ConfigError(f"runtime.distributed=true but the communication backend did not start ({cause}). Launch "
+                          "through python -m ats_ms.launch --devices N (msrun / mpirun / rank table; bash "
+                          "run_train.sh in a checkout), which sets up the worker environment.") from None
     size = get_group_size()
     ms.reset_auto_parallel_context()
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size)

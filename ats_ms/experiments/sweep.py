@@ -7,7 +7,7 @@ import os
 
 from ats_ms.config import load_config, refuse_one_state_for_many, to_dict
 from ats_ms.common.errors import AtsError, ConfigError, FolderBusy, Interrupted
-from ats_ms.experiments.grid import points
+from ats_ms.experiments.grid import check_overrides, check_seeds, points
 from ats_ms.process.startup import prepare_process
 
 MAX_DEFAULT_GROUP = 8
@@ -26,12 +26,20 @@ def sweep_folder(base):
 
 def plan_points(config, grid, seeds, extra=()):
     """[(name, cfg)] for every point, all validated up front (a bad later point stops the sweep before the
-    first one trains)."""
-    base = load_config(config, list(extra))
+    first one trains).  The points are checked, not the base config alone: a grid may be the only place that
+    names the teacher."""
+    check_overrides(grid, extra)
+    check_seeds(list(seeds))
+    named = list(points(grid, seeds))
+    first_name, first_overrides = named[0]
+    try:
+        base = load_config(config, list(extra) + first_overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"sweep point '{first_name}': {exc} No point was trained.") from None
     refuse_one_state_for_many(base, "sweep", "point")
     sweep_dir = sweep_folder(base)
     planned = []
-    for name, overrides in points(grid, seeds):
+    for name, overrides in named:
         point_overrides = list(extra) + overrides + [f"experiment.output_dir={sweep_dir}", f"experiment.name={name}",
                                                      "checkpoint.resume=auto"]
         try:

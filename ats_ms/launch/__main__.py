@@ -83,9 +83,23 @@ def parse(argv):
 
 def _start(process):
     """Start one process whose output goes to its log file."""
-    with open(process.log, "ab") as out:
+    try:
+        out = open(process.log, "ab")  # pylint: disable=consider-using-with
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the log file '{process.log}' ({exc.strerror}); nothing was started. Choose "
+                          "a writable --log-dir.") from None
+    with out:
         return subprocess.Popen(process.argv, env=dict(os.environ, **process.env), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _what_train_would_do(cfg):
+    """For one training (not a sweep): a finished run is reported and nothing starts; a run folder training would
+    refuse is refused here, before anything goes to the background or to other processes."""
+    from ats_ms.engine.run_plan import plan_run  # pylint: disable=import-outside-toplevel
+    run_dir = os.path.join(cfg.experiment.output_dir, cfg.experiment.name)
+    plan = plan_run(run_dir, cfg)
+    return run_dir, plan.kind
 
 
 MINDSPORE_LOG_LINE = re.compile(r"^\[(DEBUG|INFO|WARNING)\] [A-Z_]+\(\d+,")
@@ -121,6 +135,11 @@ def main(argv=None):
     opts, dry_run = parse(sys.argv[1:] if argv is None else argv)
     lp.check(opts)
     cfg = load_config(opts.config, lp.overrides(opts))  # the whole config checked before anything starts
+    if opts.sweep is None and not dry_run:
+        run_dir, kind = _what_train_would_do(cfg)
+        if kind == "complete":
+            print(f"{run_dir} is already complete; nothing was started (python -m ats_ms.report {run_dir} shows it).")
+            return 0
     log_dir = opts.log_dir or os.path.join(cfg.experiment.output_dir, cfg.experiment.name, "logs")
     todo = lp.processes(opts, log_dir)
     for note in lp.notes(opts):
@@ -130,7 +149,11 @@ def main(argv=None):
             print(("nohup " if opts.background and opts.world == 1 else "") + process.shown())
         return 0
     if opts.world > 1 or opts.background:
-        os.makedirs(log_dir, exist_ok=True)
+        try:
+            os.makedirs(log_dir, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"Cannot create the log folder '{log_dir}' ({exc.strerror}); nothing was started. "
+                              "Choose a writable --log-dir.") from None
     if opts.world == 1 and not opts.background:
         os.execv(sys.executable, todo[0].argv)
     if opts.world == 1:
@@ -143,7 +166,11 @@ def main(argv=None):
         print(f"per-rank logs: {os.path.join(log_dir, 'rank_*.log')}")
         return next((c for c in codes if c), 0)
     try:
-        return _run_filtered(todo[0].argv)
+        code = _run_filtered(todo[0].argv)
+        if code:
+            print(f"\nats_ms.launch: {todo[0].argv[0]} exited with code {code}; each process's log is in {log_dir}"
+                  + (" (scheduler.log, worker_*.log)" if opts.launcher == "msrun" else ""), file=sys.stderr)
+        return code
     except FileNotFoundError:
         raise ConfigError(f"'{todo[0].argv[0]}' is not on PATH. msrun comes with MindSpore (pip install mindspore); "
                           "mpirun with OpenMPI.") from None

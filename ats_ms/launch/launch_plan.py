@@ -67,6 +67,14 @@ def check(opts):
         raise ConfigError("--nodes must be at least 1.")
     if not 0 <= opts.node_rank < opts.nodes:
         raise ConfigError(f"--node-rank must be below --nodes ({opts.nodes}), got {opts.node_rank}.")
+    if not 1 <= opts.master_port <= 65535:
+        raise ConfigError(f"--master-port must be a TCP port, 1 to 65535, got {opts.master_port}.")
+    if opts.sweep is not None:
+        try:
+            shlex.split(opts.sweep)
+        except ValueError as exc:
+            raise ConfigError(f"--sweep \"{opts.sweep}\" cannot be split into arguments ({exc}): close every quote "
+                              "inside it, e.g. --sweep \"--grid optim.lr=0.1,0.2 --shared-teacher\".") from None
     if opts.launcher not in LAUNCHERS:
         raise ConfigError(f"--launcher must be msrun, mpirun or ranktable, got '{opts.launcher}'.")
     if opts.launcher == "ranktable":

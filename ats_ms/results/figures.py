@@ -61,6 +61,12 @@ def heatmaps(rows, path, metric="last"):
     pairs = heatmap_grids(rows, metric)
     if not pairs:
         raise AtsError("No TS/ATS runs found for a heat map (sweep distill.tau_target x distill.tau_wrong first).")
+    pairs = {k: cells for k, cells in pairs.items() if any(not math.isnan(v) for v in cells.values())}
+    if not pairs:
+        raise AtsError("None of the TS/ATS runs holds a validation split (data.val_per_class), so a heat map of the "
+                       "last validation top-1 (--metric val) would be blank; none was written. Use --metric last or "
+                       "best, or train with data.val_per_class set." if metric == "val" else
+                       f"None of the TS/ATS runs has a {metric} top-1 to show; no heat map was written.")
     written = []
     stem, ext = os.path.splitext(path)
     names = {}

@@ -86,6 +86,9 @@ def _scores(choice):
 
 
 def markdown(rows):
+    if not rows:
+        return ("--select chose nothing: no run under these folders distils with temperature scaling (distill.method "
+                "ts, kd or ats), the runs it chooses among.")
     head = ("| teacher | student | epochs | grid cells | best TS | TS validation % | TS test % | best ATS | "
             "ATS validation % | ATS test % | ATS - TS, test, per seed | mean |")
     lines = [head, "|" + "---|" * 12]
@@ -97,6 +100,15 @@ def markdown(rows):
         lines.append(f"| {r['teacher']} | {r['student']} | {r['epochs']} | {r['cells']} | {_taus(r['ts'])} | {ts_val} | "
                      f"{ts_test} | {_taus(r['ats'])} | {ats_val} | {ats_test} | {per_seed} | {mean} |")
     lines.append("")
+    for r in rows:
+        if r["ts"] is None and r["ats"] is None:
+            lines.append(f"Nothing was chosen for {r['teacher']} -> {r['student']}: none of its runs holds a validation "
+                         "split (data.val_per_class), and the test set is never used to choose. Train the grid with "
+                         "data.val_per_class set.")
+        elif r["ts"] is None or r["ats"] is None:
+            missing = "TS (tau_target = tau_wrong)" if r["ts"] is None else "ATS (tau_target != tau_wrong)"
+            lines.append(f"No {missing} setting of {r['teacher']} -> {r['student']} was chosen: the grid holds no such "
+                         "run with a validation split.")
     lines.append("Best = highest last validation top-1 (mean over seeds) among the TS settings (tau_target = tau_wrong) "
                  "or the ATS settings (tau_target != tau_wrong); test top-1 is the last epoch's, mean ± sample standard "
                  "deviation over seeds; a seed's ATS and TS runs shared initial weights and batches (paired).")
