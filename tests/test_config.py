@@ -81,3 +81,40 @@ def test_a_config_saved_by_an_earlier_release_is_read_in_todays_shape(tmp_path):
     assert (cfg.distill.dkd.alpha, cfg.distill.dkd.warmup_epochs, cfg.distill.isats.candidates) == (3.0, 5.0, 4)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
     assert read_saved_config(str(tmp_path))["distill"]["dkd"] == {"alpha": 3.0, "warmup_epochs": 5}
+
+
+def test_an_earlier_releases_run_folder_is_read_by_the_commands_it_printed(tmp_path):
+    """A run folder whose config.yaml holds the flat method keys of release 0.2.0: the resume command that release
+    printed, eval and export read it in today's shape with one note, instead of refusing one key per attempt."""
+    import os
+    from train_helpers import REPO, tiny_overrides
+    env = dict(os.environ, GLOG_v="3")
+    trained = subprocess.run([sys.executable, "-m", "ats_ms.train"] + tiny_overrides(str(tmp_path), "old", epochs=1),
+                             capture_output=True, text=True, cwd=REPO, env=env)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    run = tmp_path / "old"
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    for section, keys in (("dkd", ("alpha", "beta", "temperature", "warmup_epochs")), ("isats", ("tau_min", "candidates"))):
+        options = saved["distill"].pop(section)
+        for key in keys:
+            saved["distill"][f"{section}_{key}"] = options[key]
+    (run / "config.yaml").write_text(yaml.safe_dump(saved))
+    config = str(run / "config.yaml")
+    for argv in (["-m", "ats_ms.train", "--config", config, "--resume"],
+                 ["-m", "ats_ms.eval", "--config", config, "--checkpoint", str(run / "best.ckpt")],
+                 ["-m", "ats_ms.export", "--config", config, "--checkpoint", str(run / "best.ckpt"), "--output",
+                  str(tmp_path / "m")]):
+        proc = subprocess.run([sys.executable] + argv, capture_output=True, text=True, cwd=REPO, env=env)
+        assert proc.returncode == 0, (argv, proc.stdout[-1500:], proc.stderr[-1500:])
+        assert proc.stdout.count("was saved by an earlier release of ats_ms") == 1, proc.stdout
+        assert "distill.isats_tau_min -> distill.isats.tau_min" in proc.stdout
+
+
+def test_a_key_of_another_methods_section_is_said_to_have_no_effect(capsys):
+    kd = ["teacher.arch=resnet8", "teacher.checkpoint=t.ckpt"]
+    load_config(None, kd + ["distill.method=ats", "distill.dkd.alpha=2", "distill.dkd.beta=8"])
+    err = capsys.readouterr().err
+    assert "warning: distill.dkd.alpha (override 'distill.dkd.alpha=2') has no effect: distill.method is ats" in err
+    assert "distill.dkd.beta" not in err  # its default: nothing changes either way
+    load_config(None, kd + ["distill.method=dkd", "distill.dkd.alpha=3"])
+    assert capsys.readouterr().err == ""

@@ -61,6 +61,19 @@ def test_a_full_disk_leaves_no_partial_model(tmp_path):
         assert os.listdir(out) == [], fmt  # no truncated model, no private folder
 
 
+def test_a_full_disk_under_a_pytorch_export_is_said_like_the_other_formats(tmp_path):
+    pytest.importorskip("torch", reason="export --format torch needs torch (CI's torch job installs it)")
+    _, path, config = _checkpoint(str(tmp_path), "resnet8")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _export(["--config", config, "--checkpoint", path, "--format", "TORCH", "--output", str(out / "model")],
+                   limit=20_000)
+    message = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "enforce fail" not in message, proc.stderr
+    assert "Could not write" in message and "Nothing was half-written" in message
+    assert os.listdir(out) == []
+
+
 def test_onnx_export_changes_no_folder_of_the_user(tmp_path):
     _, path, config = _checkpoint(str(tmp_path), "resnet8")
     shared = tmp_path / "shared"

@@ -97,3 +97,17 @@ def test_the_command_writes_its_report_and_refuses_what_it_does_not_cover(tmp_pa
                              capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert refused.returncode == 2 and "not 'isats'" in refused.stderr and "Traceback" not in refused.stderr
     assert np.isfinite(report["loss_difference_max"])
+
+
+def test_an_output_it_cannot_write_is_refused_before_training(tmp_path, teacher):
+    base = tiny_overrides(str(tmp_path), "s", "resnet8", epochs=1) + SMALL + [
+        "teacher.arch=resnet8", f"teacher.checkpoint={teacher}", "distill.method=ats"]
+    env = dict(os.environ, GLOG_v="3")
+    existing = tmp_path / "report.json"
+    existing.write_text("{}")
+    for output, message in ((existing, "is a file; it must be a folder"), (existing / "sub", "cannot be created")):
+        proc = subprocess.run([sys.executable, "-m", "ats_ms.twin", "--output", str(output)] + base,
+                              capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+        assert proc.returncode == 2 and message in " ".join(proc.stderr.split()), proc.stderr[-2000:]
+        assert "twin epoch" not in proc.stdout and "Traceback" not in proc.stderr  # nothing was trained
+    assert existing.read_text() == "{}"

@@ -9,6 +9,7 @@ import difflib
 import math
 import os
 import reprlib
+import sys
 import typing
 
 import yaml
@@ -120,6 +121,15 @@ def _merge_section(target, values, name, source):
             _merge_section(getattr(target, key), value, f"{name}.{key}", source)
         else:
             setattr(target, key, _coerce(value, fields[key], f"{source}: '{name}.{key}'"))
+
+
+RUN_FILES = ("env.json", "summary.json", "train_state.ckpt", "metrics.jsonl")  # what a run folder holds besides
+
+
+def is_saved_run_config(path):
+    """True for the ``config.yaml`` an ats_ms run wrote into its folder (read in today's shape, not refused)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.basename(path) == "config.yaml" and any(os.path.exists(os.path.join(folder, f)) for f in RUN_FILES)
 
 
 def migrate_saved(raw):
@@ -332,6 +342,13 @@ def _read_yaml(path, chain=()):
     raw = read_yaml_file(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}.")
+    if is_saved_run_config(path):
+        migrated = migrate_saved(raw)
+        moved = sorted(set((raw.get("distill") or {})) - set(migrated.get("distill") or {}))
+        if moved:
+            print(f"note: {path} was saved by an earlier release of ats_ms; its keys are read in today's shape "
+                  f"({', '.join(f'distill.{k} -> {methods.moved_keys()[k]}' for k in moved)})")
+        raw = migrated
     layers = []
     if "base" in raw:
         base = raw.pop("base")
@@ -344,18 +361,44 @@ def load_config(path=None, overrides=(), base=None, recipe=None):
     """Defaults <- ``base`` dict <- named recipe <- YAML file (after its ``base:`` chain) <- overrides,
     then validated.  Returns ``Config``."""
     cfg = schema.Config()
+    layers = []
     if base:
-        _merge(cfg, base, "defaults")
+        layers.append(("defaults", base))
     if recipe:
-        for source, raw in _read_yaml(recipe_path(recipe)):
-            _merge(cfg, raw, source)
+        layers += _read_yaml(recipe_path(recipe))
     if path:
-        for source, raw in _read_yaml(resolve_config_path(path)):
-            _merge(cfg, raw, source)
-    for text in overrides:
-        _merge(cfg, parse_override(text), f"override '{text}'")
+        layers += _read_yaml(resolve_config_path(path))
+    layers += [(f"override '{text}'", parse_override(text)) for text in overrides]
+    for source, raw in layers:
+        _merge(cfg, raw, source)
     _check_rules(cfg)
+    _warn_other_methods_keys(cfg, layers)
     return cfg
+
+
+_WARNED = set()
+
+
+def _warn_other_methods_keys(cfg, layers):
+    """A key of another method's section (``distill.dkd.alpha`` while distill.method is ats) changes nothing: say so
+    once per process, unless it holds its default or comes from a run's saved config (which holds every key)."""
+    own = methods.get(cfg.distill.method).section
+    defaults = schema.Config().distill
+    for source, raw in layers:
+        if source == "defaults" or is_saved_run_config(source):
+            continue
+        distill = raw.get("distill") if isinstance(raw, dict) else None
+        for section, values in (distill or {}).items():
+            if not isinstance(values, dict) or section == own or not hasattr(defaults, section):
+                continue
+            for key, value in values.items():
+                if getattr(getattr(defaults, section), key, value) == value:
+                    continue
+                message = (f"warning: distill.{section}.{key} ({source}) has no effect: distill.method is "
+                           f"{cfg.distill.method}, and the key belongs to {section}.")
+                if message not in _WARNED:
+                    _WARNED.add(message)
+                    print(message, file=sys.stderr)
 
 
 def refuse_one_state_for_many(cfg, runs, each):

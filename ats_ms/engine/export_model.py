@@ -9,6 +9,7 @@ PyTorch reference network (``load_state_dict(strict=True)``) and ONNX into onnxr
 ``onnx`` extra); each must give the network's logits on a random batch to ``TOLERANCE``.  ONNX without
 onnxruntime, and AIR (no runtime for it off Ascend), are written without a check, and the command says so.
 """
+import io
 import os
 import shutil
 import tempfile
@@ -110,7 +111,10 @@ def _write_torch(net, arch, x, tmp):
     from ats_ms.interop.torch_reference import build_torch_model  # pylint: disable=import-outside-toplevel
     arrays = {name: param.asnumpy() for name, param in named_parameters(net)}
     state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in torch_state_dict(arrays).items()}
-    torch.save(state, tmp)
+    buffer = io.BytesIO()  # PyTorch's own file writer turns a full disk into a C++ error; Python's gives the OS's
+    torch.save(state, buffer)
+    with open(tmp, "wb") as f:
+        f.write(buffer.getbuffer())
     classes = next(v.shape[0] for k, v in arrays.items() if v.ndim == 2)
     reference = build_torch_model(arch, classes)
     reference.load_state_dict(torch.load(tmp, map_location="cpu", weights_only=True), strict=True)

@@ -29,6 +29,7 @@ import errno
 import hashlib
 import json
 import os
+import tempfile
 import sys
 
 import yaml
@@ -88,6 +89,26 @@ def guarded_write(final_path, kept="the files written before it are unchanged", 
         fix = WRITE_FIXES.get(exc.errno, "Remove the cause, then {again}.").format(**words)
         raise RunFolderError(f"Could not write '{final_path}' ({reason}). Nothing was half-written: {kept}. "
                              f"{fix}") from None
+
+
+def check_output_folder_writable(folder, flag="--output", advice=None):
+    """Before any work: ``folder`` (existing or to be created) must be a folder this process can write into.
+    Probes the folder, or the nearest existing folder above it, with a temporary file it removes again."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise RunFolderError(f"{flag} '{folder}' is a file; it must be a folder (created if missing). Nothing was "
+                             "computed.")
+    probe_in = os.path.abspath(folder)
+    while not os.path.isdir(probe_in):
+        parent = os.path.dirname(probe_in)
+        if os.path.exists(probe_in) or parent == probe_in:
+            raise RunFolderError(f"{flag} '{folder}' cannot be created: '{probe_in}' is not a folder. Nothing was "
+                                 "computed.")
+        probe_in = parent
+    with guarded_write(folder, "nothing was computed", dict({"again": "run the command again", "where": flag},
+                                                           **(advice or {}))):
+        fd, name = tempfile.mkstemp(prefix=".ats_ms-probe-", dir=probe_in)
+        os.close(fd)
+        os.unlink(name)
 
 
 def _current_umask():

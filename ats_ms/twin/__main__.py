@@ -36,6 +36,8 @@ def main(argv=None):
     if cfg.runtime.device_target != "CPU":
         raise ConfigError("The PyTorch twin runs on CPU (both halves in one process); set runtime.device_target=CPU.")
     output = args.output or os.path.join(cfg.experiment.output_dir, cfg.experiment.name + "_twin")
+    from ats_ms.engine.run_dir import check_output_folder_writable  # pylint: disable=import-outside-toplevel
+    check_output_folder_writable(output, "--output", {"again": "run the twin again"})  # before hours of training
     from ats_ms.twin.compare import Twin  # pylint: disable=import-outside-toplevel  (loads torch)
     from ats_ms.twin.report import plot, write_report, summary_lines  # pylint: disable=import-outside-toplevel
     report = Twin(cfg).train()
