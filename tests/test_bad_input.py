@@ -238,6 +238,13 @@ CASES = [
      "--group-size must be at least 1"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target,distill.tau_wrong=4:2,3", *T()(w)[2:]],
      "the point '3' has 1 values for the 2 keys"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target=4,6", "--grid",
+                         "distill.tau_target,distill.tau_wrong=2:1", *T()(w)[2:]], "is on two --grid axes"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "optim.lr=0.1,1e-1", *T()(w)[2:]],
+     "lists the same point twice ('0.1' and '1e-1')"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "0,0", *T()(w)[2:]], "lists seed 0 more than once"),
+    ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "optim.lr=0.1,0.2", *T()(w)[2:], "optim.lr=0.3"],
+     "is on a --grid axis and also set by the override 'optim.lr=0.3'"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--grid", "distill.tau_target", *T()(w)[2:]],
      "is not of the form section.key=v1,v2"),
     ("sweep", lambda w: ["--config", T()(w)[1], "--seeds", "0,1", *T()(w)[2:],
@@ -416,7 +423,7 @@ def test_tensorboard_asked_for_but_missing_names_its_extra(monkeypatch):
     from ats_ms.engine.tensorboard import check_available
     from ats_ms.common.errors import AtsError
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if not installed
-    with pytest.raises(AtsError, match=r"pip install 'ats_ms\[tensorboard\]'"):
+    with pytest.raises(AtsError, match=r'pip install -e "\.\[tensorboard\]"'):
         check_available(load_config(None, ["logging.tensorboard=true"]).logging)
     check_available(load_config(None, []).logging)  # off: nothing needed
 

@@ -70,3 +70,15 @@ def test_values_a_folder_name_cannot_hold_still_give_every_point_its_own_folder(
     assert names[0].startswith("checkpoint=_x_a_best.ckpt~") and names[1].startswith("checkpoint=_x_a_best.ckpt~")
     two = parse_grid(["distill.dkd.alpha=1", "distill.isats.alpha=2"])  # keys that share their last part
     assert [name for name, _ in points(two, [0])] == ["distill.dkd.alpha=1__distill.isats.alpha=2__seed=0"]
+
+
+def test_a_grid_may_be_the_only_place_that_names_the_teacher(tmp_path):
+    import os
+    from ats_ms.experiments.sweep import plan_points
+    from conftest import REPO
+    config = os.path.join(REPO, "configs", "quickstart", "digits_student_ce.yaml")
+    grid = parse_grid(["teacher.arch,teacher.checkpoint=resnet8:/x/a/best.ckpt,resnet14:/x/a_best.ckpt"])
+    _, planned = plan_points(config, grid, [0], ["distill.method=ats", f"experiment.output_dir={tmp_path}"])
+    assert [(cfg.teacher.arch, cfg.teacher.checkpoint) for _, cfg in planned] == [
+        ("resnet8", "/x/a/best.ckpt"), ("resnet14", "/x/a_best.ckpt")]
+    assert len({cfg.experiment.name for _, cfg in planned}) == 2
