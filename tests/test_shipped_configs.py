@@ -82,13 +82,35 @@ def test_capacity_mismatch_configs_use_published_defaults():
     dkd = load_config(os.path.join(folder, "dkd.yaml")).distill
     assert (dkd.method, dkd.ce_weight, dkd.dkd.alpha, dkd.dkd.beta, dkd.dkd.temperature, dkd.dkd.warmup_epochs) == \
         ("dkd", 1.0, 1.0, 8.0, 4.0, 20.0)
-    ls = load_config(os.path.join(folder, "kd_ls.yaml")).distill
-    assert ls.logit_standardize and (ls.tau_target, ls.kd_weight) == (2.0, 9.0)
+    ls = load_config(os.path.join(folder, "ls.yaml")).distill
+    assert (ls.method, ls.ls.temperature, ls.ce_weight, ls.kd_weight) == ("ls", 2.0, 0.1, 9.0)
+    dkd_ls = load_config(os.path.join(folder, "dkd_ls.yaml")).distill
+    assert dkd_ls.dkd.logit_standardize and dkd_ls.dkd.temperature == 2.0
     assert load_config(os.path.join(folder, "isats.yaml")).distill.method == "isats"
     assert load_config(os.path.join(folder, "ats_guard.yaml")).distill.keep_target_top
 
 
 SHORT = os.path.join(REPO, "configs", "cifar10", "short")
+
+
+def test_every_benchmark_pair_ships_each_logit_level_method_at_its_papers_setting():
+    root = os.path.join(REPO, "configs/cifar100/benchmark")
+    pairs = [p for p in sorted(os.listdir(root)) if os.path.isfile(os.path.join(root, p, "ats.yaml"))]
+    assert len(pairs) == 12
+    for pair in pairs:
+        ats = load_config(os.path.join(root, pair, "ats.yaml"))
+        for method in ("dist", "ls", "ctkd", "ttm", "wttm"):
+            cfg = load_config(os.path.join(root, pair, f"{method}.yaml"))
+            assert cfg.distill.method == method and cfg.experiment.name == f"{pair}_{method}"
+            # the pair's protocol is the ATS config's: same networks, teacher, optimiser and schedule
+            assert (cfg.model, cfg.teacher, cfg.optim, cfg.schedule, cfg.data) == \
+                (ats.model, ats.teacher, ats.optim, ats.schedule, ats.data), (pair, method)
+        d = load_config(os.path.join(root, pair, "dist.yaml")).distill
+        assert (d.ce_weight, d.dist.beta, d.dist.gamma, d.dist.temperature) == (1.0, 2.0, 2.0, 4.0)
+        c = load_config(os.path.join(root, pair, "ctkd.yaml")).distill
+        assert (c.ce_weight, c.kd_weight, c.ctkd.t_min, c.ctkd.t_range, c.ctkd.curriculum_epochs) == (0.1, 0.9, 1.0, 20.0, 10)
+        t = load_config(os.path.join(root, pair, "wttm.yaml")).distill
+        assert (t.ce_weight, t.kd_weight, t.ttm.gamma) == (1.0, 45.0, 0.1)
 
 
 def test_cifar10_short_recipe_is_the_documented_schedule():

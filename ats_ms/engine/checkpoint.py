@@ -145,19 +145,23 @@ def read_meta(path, what="training state"):
 LOSS_SCALE_ENTRIES = ("loss_scale", "loss_scale_clean_steps")
 
 
-def state_entries(train_step, student):
+def state_entries(train_step, student, loss=None):
     """The training state of one student, under the names a single-student run has always used:
-    ``student.<param>``, ``moments.student.<param>``, ``global_step`` and, under AMP, the loss scale.
-    The names do not depend on where the student sits in a multi-student network, so a state written by
-    a shared-teacher group resumes as a plain run and the other way round."""
+    ``student.<param>``, ``moments.student.<param>``, ``global_step`` and, under AMP, the loss scale; and, for a
+    method that learns something of its own (CTKD's temperature), its loss cell's trainable parameters as
+    ``loss.<param>`` and ``moments.loss.<param>``.  The names do not depend on where the student sits in a
+    multi-student network, so a state written by a shared-teacher group resumes as a plain run and the other way
+    round."""
     optimizer = train_step.optimizer
     index = {id(p): i for i, p in enumerate(optimizer.parameters)}
+    owned = [("student.", named_parameters(student))]
+    if loss is not None:
+        owned.append(("loss.", [(n, p) for n, p in named_parameters(loss) if p.requires_grad]))
     entries = []
-    for name, param in named_parameters(student):
-        entries.append(("student." + name, param))
-    for name, param in named_parameters(student):
-        if id(param) in index:
-            entries.append(("moments.student." + name, optimizer.moments[index[id(param)]]))
+    for prefix, params in owned:
+        entries += [(prefix + name, param) for name, param in params]
+        entries += [("moments." + prefix + name, optimizer.moments[index[id(param)]]) for name, param in params
+                    if id(param) in index]
     entries.append(("global_step", optimizer.global_step))
     for name in LOSS_SCALE_ENTRIES:
         for param in train_step.get_parameters():
@@ -166,10 +170,10 @@ def state_entries(train_step, student):
     return entries
 
 
-def restore_state(train_step, student, params, path="the training state"):
+def restore_state(train_step, student, params, path="the training state", loss=None):
     """Copy one student's saved state (see ``state_entries``) into ``train_step``.  A loss scale absent from
     the file (a state written without AMP) keeps its initial value."""
-    own = dict(state_entries(train_step, student))
+    own = dict(state_entries(train_step, student, loss))
     absent = [k for k in own if k not in params and k not in LOSS_SCALE_ENTRIES]
     if absent:
         raise CheckpointError(f"'{path}' lacks {len(absent)} entries of this run (e.g. '{absent[0]}'): it was written "

@@ -21,7 +21,8 @@ def save_state(member, group, train_step, base_meta, extra_meta):
     meta = dict(base_meta, **extra_meta, **s.to_meta(), epoch=group.epochs_done, epoch_step=group.epoch_step,
                 steps_done=group.global_step, steps_per_epoch=group.steps_per_epoch,
                 images_seen=group.images_seen, train_seconds=float(group.train_seconds))
-    ckpt.atomic_save(ckpt.state_entries(train_step, member.student), rd.path(member.run_dir, rd.STATE), meta,
+    loss = train_step.loss_net.losses[member.index]
+    ckpt.atomic_save(ckpt.state_entries(train_step, member.student, loss), rd.path(member.run_dir, rd.STATE), meta,
                      kept=f"the previous training state of '{member.run_dir}' is unchanged")
 
 

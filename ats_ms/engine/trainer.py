@@ -133,7 +133,9 @@ class GroupTrainer:
         self.base_lr = cfg.optim.lr * (global_batch / cfg.optim.base_batch_size
                                        if cfg.optim.lr_scaling == "linear" else 1.0)
         self.lrs = create_scheduler(cfg.schedule, self.base_lr, self.steps)
+        # the students, and what a method learns of its own (CTKD's temperature), trained by one optimizer
         params = [p for m in self.members for p in m.student.trainable_params()]
+        params += [p for loss in self.loss_net.losses for p in loss.trainable_params()]
         self.optimizer = create_optimizer(cfg.optim, params, self.lrs)
         if amp_level(cfg.runtime) == "O0":
             self.train_step = TrainStep(self.loss_net, self.optimizer, cfg.runtime.loss_scale)
@@ -202,7 +204,7 @@ class GroupTrainer:
             m.state_meta = meta
             m.notes += check_resume(m.cfg, meta, m.plan.state_path, m.run_dir, self.teacher_sha256, self.steps,
                                     self.base_lr, self.lrs)
-            ckpt.restore_state(self.train_step, m.student, params, m.plan.state_path)
+            ckpt.restore_state(self.train_step, m.student, params, m.plan.state_path, self.loss_net.losses[m.index])
             m.state.load_meta(meta)
             steps.add(int(meta["steps_done"]))
         if len(steps) != 1:

@@ -8,6 +8,7 @@ renormalised), weighted separately:
     L = ce_weight * CE + w(epoch) * T^2 * (alpha * TCKD + beta * NCKD),   w = min(epoch / warmup, 1)
 
 Published CIFAR-100 defaults (mdistiller): ce_weight 1, alpha 1, beta 8, T 4, warm-up 20 epochs.
+``logit_standardize`` z-scores both logits per sample first (Sun et al., CVPR 2024).
 ``set_epoch`` (called by the trainer at every epoch start) moves the warm-up weight, which lives in a
 non-trainable Parameter so the compiled graph reads it at run time.
 """
@@ -15,7 +16,7 @@ import numpy as np
 import mindspore as ms
 from mindspore import nn, ops
 
-from ats_ms.losses.ats import log_softmax
+from ats_ms.losses.ats import log_softmax, standardize
 
 
 def _logsumexp(x):
@@ -35,7 +36,8 @@ def _binary_and_wrong(logits, onehot):
 class DKDLoss(nn.Cell):
     term_names = ("loss", "ce", "kd", "tckd", "nckd")
 
-    def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, ce_weight=1.0, warmup_epochs=20, label_smoothing=0.0):
+    def __init__(self, alpha=1.0, beta=8.0, temperature=4.0, ce_weight=1.0, warmup_epochs=20, label_smoothing=0.0,
+                 logit_standardize=False):
         super().__init__()
         if temperature <= 0 or warmup_epochs < 0 or alpha < 0 or beta < 0 or ce_weight < 0:
             raise ValueError("DKD: need temperature > 0 and alpha, beta, ce_weight, warmup_epochs >= 0")
@@ -44,6 +46,7 @@ class DKDLoss(nn.Cell):
         self.warmup = ms.Parameter(ms.Tensor(np.float32(1.0 if warmup_epochs == 0 else 0.0)), name="dkd_warmup",
                                    requires_grad=False)
         self.ce = nn.CrossEntropyLoss(label_smoothing=float(label_smoothing))
+        self.logit_standardize = bool(logit_standardize)
 
     def set_epoch(self, epoch):
         """``epoch`` counts from 1, as in mdistiller."""
@@ -51,8 +54,11 @@ class DKDLoss(nn.Cell):
         self.warmup.set_data(ms.Tensor(np.float32(value)))
 
     def parts(self, student_logits, teacher_logits, labels):
-        s = student_logits.astype(ms.float32) / self.temperature
-        t = ops.stop_gradient(teacher_logits.astype(ms.float32)) / self.temperature
+        s = student_logits.astype(ms.float32)
+        t = ops.stop_gradient(teacher_logits.astype(ms.float32))
+        if self.logit_standardize:  # logit standardization (Sun et al., CVPR 2024) before the temperature
+            s, t = standardize(s), standardize(t)
+        s, t = s / self.temperature, t / self.temperature
         onehot = ops.one_hot(labels.astype(ms.int32), s.shape[-1], ops.ones((), ms.float32), ops.zeros((), ms.float32))
         # binary [target, non-target] distributions, in log space so a confident teacher (p_t -> 1)
         # gives log(1 - p_t) = logsumexp(wrong) - logsumexp(all) instead of log(0)

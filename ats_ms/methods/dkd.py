@@ -15,6 +15,7 @@ class DKDOptions:
     beta: float = 8.0             # weight of the non-target term (NCKD)
     temperature: float = 4.0
     warmup_epochs: float = 20.0   # the KD weight rises linearly over these epochs
+    logit_standardize: bool = False  # z-score both logits first (Sun et al., CVPR 2024; their DKD setting: T 2)
 
 
 def check(cfg):
@@ -29,13 +30,14 @@ def check(cfg):
 def describe(d):
     o = d.dkd
     return (f"dkd: alpha {o.alpha:g}, beta {o.beta:g}, T {o.temperature:g}, warm-up {o.warmup_epochs:g} epochs; "
-            f"CE weight {d.ce_weight:g}")
+            f"CE weight {d.ce_weight:g}" + ("; logits z-scored first" if o.logit_standardize else ""))
 
 
 def build(d):
     from ats_ms.losses.dkd import DKDLoss  # pylint: disable=import-outside-toplevel  (MindSpore loads here)
     o = d.dkd
-    return DKDLoss(o.alpha, o.beta, o.temperature, d.ce_weight, o.warmup_epochs, d.label_smoothing)
+    return DKDLoss(o.alpha, o.beta, o.temperature, d.ce_weight, o.warmup_epochs, d.label_smoothing,
+                   logit_standardize=o.logit_standardize)
 
 
 register(Method(names=("dkd",), summary="decoupled KD: target and non-target terms weighted apart", build=build,
