@@ -153,3 +153,33 @@ def test_installed_wheel_runs_every_command_where_no_checkout_is_visible(built, 
     assert "top1" in evaluated
     table = _run(python + ["-m", "ats_ms.report", "runs"], elsewhere, env)
     assert "resnet8" in table
+
+
+def test_a_method_from_the_users_own_package_trains_from_a_wheel(built, tmp_path):
+    """The methods tutorial (docs/methods.md): a method in a package of its own, declared under the ats_ms.methods
+    entry points, built as a wheel and installed beside ats_ms's wheel; a run that names it trains, with its own
+    config section and setup line, where no checkout is visible."""
+    _, _, site = built
+    source = tmp_path / "logit_mse_package"
+    shutil.copytree(os.path.join(REPO, "tests", "plugin_example"), source)
+    env = dict(os.environ, GLOG_v="3")
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source), "-w",
+          str(tmp_path / "dist")], tmp_path, env)
+    (wheel,) = glob.glob(str(tmp_path / "dist" / "ats_ms_logit_mse-*.whl"))
+    plugin_site = tmp_path / "plugin_site"
+    _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(plugin_site), wheel], tmp_path, env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "ATS_MS_METHODS")}
+    env.update(GLOG_v="3", PYTHONPATH=os.pathsep.join([str(site), str(plugin_site), DEPENDENCIES]),
+               ATS_MS_CACHE_DIR=str(tmp_path / "cache"))
+    python = [sys.executable, "-S", "-m", "ats_ms.train", "--config", "quickstart/digits_teacher",
+              "experiment.output_dir=runs", "schedule.epochs=1", "model.arch=resnet8", "data.train_samples=256"]
+    _run(python + ["experiment.name=t"], elsewhere, env)
+    out = _run(python + ["experiment.name=s", "distill.method=logit_mse", "distill.logit_mse.scale=0.5",
+                         "teacher.arch=resnet8", "teacher.checkpoint=runs/t/best.ckpt"], elsewhere, env)
+    assert "method    logit_mse: scale 0.5" in out and "done: best top1" in out
+    refused = subprocess.run(python + ["experiment.name=x", "distill.method=logit_mse", "distill.logit_mse.scale=0",
+                                       "teacher.arch=resnet8", "teacher.checkpoint=runs/t/best.ckpt"],
+                             capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert refused.returncode == 2 and "'distill.logit_mse.scale' must be > 0" in refused.stderr

@@ -197,8 +197,10 @@ def _check_rules(cfg):
         section, key = dotted.split(".")
         value = getattr(getattr(cfg, section), key)
         if value not in allowed:
+            failed = (" Methods of your own packages that failed to load: " + "; ".join(methods.plugin_failures) + "."
+                      if dotted == "distill.method" and methods.plugin_failures else "")
             raise ConfigError(f"'{dotted}' is {shown(value)}, but must be one of: {', '.join(allowed)}."
-                              f"{_suggest(str(value), allowed)}")
+                              f"{_suggest(str(value), allowed)}{failed}")
     for dotted in schema.POSITIVE + schema.NON_NEGATIVE:
         section, key = dotted.split(".")
         value = getattr(getattr(cfg, section), key)

@@ -32,6 +32,7 @@ class Method:
 
 
 METHODS = {}
+plugin_failures = []  # user methods (entry points, ATS_MS_METHODS) that failed to load, named by ``get``
 
 
 def register(method):
@@ -45,7 +46,10 @@ def register(method):
 
 def get(name):
     if name not in METHODS:
-        raise ConfigError(f"distill.method '{name}' is not a method ats_ms knows; choose one of {', '.join(METHODS)}.")
+        failed = (" Methods of your own packages that failed to load: " + "; ".join(plugin_failures) + "."
+                  if plugin_failures else "")
+        raise ConfigError(f"distill.method '{name}' is not a method ats_ms knows; choose one of "
+                          f"{', '.join(METHODS)}.{failed}")
     return METHODS[name]
 
 
