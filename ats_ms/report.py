@@ -68,7 +68,10 @@ def main(argv=None):
     rows = group_runs(runs)
     table = markdown_table(rows)
     if args.select:
-        table += "\n\n" + selection.markdown(selection.select(runs))
+        chosen = selection.select(runs)
+        table += "\n\n" + selection.markdown(chosen)
+        others = selection.markdown_others(selection.select_others(runs, chosen))
+        table += ("\n\n" + others) if others else ""
     print(table)
     for path, as_json in outputs:
         rd.write_text_atomic(path, json.dumps(rows, indent=2) if as_json else table + "\n")

@@ -133,3 +133,25 @@ def test_select_and_a_validation_heat_map_say_why_they_have_nothing_to_show(tmp_
     assert not list(tmp_path.glob("val*.png"))
     _run(tmp_path / "alone", "ce", [], 60.0)
     assert markdown(select(find_runs([str(tmp_path / "alone")]))).startswith("--select chose nothing")
+
+
+def test_another_method_is_chosen_over_its_own_keys_and_drawn_where_two_vary(tmp_path):
+    """DIST swept over beta x gamma beside a TS grid: its best setting chosen on validation, paired with the best
+    TS seed by seed; its grid drawn as a heat map over the two keys."""
+    from ats_ms.results.figures import method_grids
+    from ats_ms.results.selection import markdown_others, select, select_others
+    for taus, val, test in (((4, 4), 60, 70), ((2, 2), 62, 71)):
+        _student(tmp_path, "resnet20", taus, 0, val, test)
+    for beta, gamma, val, test in ((1, 1, 61, 72), (1, 2, 66, 73), (2, 1, 64, 75), (2, 2, 65, 74)):
+        _run(tmp_path, f"dist_{beta}_{gamma}", ["teacher.arch=resnet20", "teacher.checkpoint=t.ckpt",
+                                                "distill.method=dist", f"distill.dist.beta={beta}",
+                                                f"distill.dist.gamma={gamma}", "data.val_per_class=5"], test, val=val)
+    runs = find_runs([str(tmp_path)])
+    (row,) = select_others(runs, select(runs))
+    assert row["method"] == "dist" and row["cells"] == 4
+    assert row["choice"]["setting"] == {"distill.dist.beta": 1.0, "distill.dist.gamma": 2.0}
+    assert row["paired"] == [(0, 73.0 - 71.0)]  # against TS 2, the best TS on validation
+    assert "| resnet20 | resnet8 | 240 | dist | 4 | dist.beta=1.0, dist.gamma=2.0 | 66.00 | 73.00 | +2.00 (seed 0) |" \
+        in markdown_others([row])
+    ((axes, cells),) = method_grids(group_runs(runs), "last").values()
+    assert axes == ("distill.dist.beta", "distill.dist.gamma") and cells[(2.0, 1.0)] == 75.0

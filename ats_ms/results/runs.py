@@ -144,8 +144,11 @@ def group_runs(runs):
                      "tau_student": setting["distill.tau_student"] if distilled else None,
                      "setting": differing,
                      "grid_setting": _describe(setting, grid_varying[_grid_of(setting)]),
+                     "grid_base": _describe(setting, [k for k in grid_varying[_grid_of(setting)]
+                                                      if not k.startswith("distill.")]),
                      "seeds": len(summaries), "best_mean": best[0], "best_std": best[1], "last_mean": last[0],
-                     "last_std": last[1], "val_mean": val[0], "val_std": val[1], "shared_teacher_groups": paired})
+                     "last_std": last[1], "val_mean": val[0], "val_std": val[1], "shared_teacher_groups": paired,
+                     "distill_setting": {k: v for k, v in setting.items() if k.startswith("distill.")}})
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in ("dataset", "teacher", "student", "method", "tau_target",
                                                                   "tau_wrong", "tau_student", "setting")))
 
