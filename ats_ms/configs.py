@@ -2,6 +2,7 @@
 
     python -m ats_ms.configs                 # every shipped config
     python -m ats_ms.configs cifar100/demo   # those under a folder
+    python -m ats_ms.configs --keys          # every key a config takes: default, allowed values, what it does
 
 Any listed name can be given to ``--config`` without a path or ``.yaml``, from any folder:
 ``python -m ats_ms.train --config cifar100/ats_paper/resnet110_to_vgg8/ats``.
@@ -20,7 +21,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m ats_ms.configs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefix", nargs="?", default="", help="only configs under this folder")
+    parser.add_argument("--keys", action="store_true", help="print every config key as a Markdown table instead")
     args = parser.parse_args(argv)
+    if args.keys:
+        from ats_ms.config.reference import markdown  # pylint: disable=import-outside-toplevel
+        print(markdown())
+        return 0
     every = list_configs()
     rows = [(n, d) for n, d in every if n.startswith(args.prefix)]
     if not rows:

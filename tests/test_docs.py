@@ -75,3 +75,11 @@ def test_the_site_builds_strictly(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert os.path.isfile(tmp_path / "site" / "index.html")
+
+
+def test_the_config_key_table_is_the_schemas():
+    """docs/training.md's key table is generated from the schema; regenerate it with python -m ats_ms.configs --keys."""
+    from ats_ms.config.reference import END, START, markdown
+    text = open(os.path.join(REPO, "docs", "training.md"), encoding="utf-8").read()
+    table = text.split(START, 1)[1].split(END, 1)[0].strip()
+    assert table == markdown()

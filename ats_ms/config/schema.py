@@ -17,35 +17,35 @@ METHODS = methods.names()  # every registered method (ats_ms.methods)
 
 @dataclass
 class ExperimentConfig:
-    name: str = "run"
-    output_dir: str = "runs"
-    seed: int = 0
+    name: str = "run"              # the run folder's name: one plain folder name
+    output_dir: str = "runs"       # where run folders go (a run's saved config holds it absolute)
+    seed: int = 0                  # initial weights, batch order and augmentation; 0 to 2^31-1
 
 
 @dataclass
 class DataConfig:
-    name: str = "cifar100"
-    root: str = "data"
+    name: str = "cifar100"            # the dataset (docs/datasets.md)
+    root: str = "data"                # the folder that holds its release
     format: str = "auto"              # cifar: auto | binary | python
     download: bool = False            # cifar: fetch the official archive into root when absent
     url: Optional[str] = None         # override the official download address (mirrors, tests)
     md5: Optional[str] = None         # override the official archive checksum
     image_size: Optional[int] = None  # image_folder: resize to this square size (default 32)
     mean: Optional[List[float]] = None  # per-channel, on [0, 1] pixels; None = the dataset's own
-    std: Optional[List[float]] = None
+    std: Optional[List[float]] = None   # per-channel; null = the dataset's own
     augment: bool = True              # random crop + flip on the training split
     hflip: Optional[bool] = None      # None = dataset default (off for digits)
     crop_padding: Optional[int] = None  # None = image_size // 8 (4 for CIFAR)
-    batch_size: int = 128
-    eval_batch_size: int = 256
-    num_parallel_workers: int = 2
+    batch_size: int = 128             # per device
+    eval_batch_size: int = 256        # evaluation batches (the last one may be smaller)
+    num_parallel_workers: int = 2     # pipeline workers, at most the CPUs
     train_samples: Optional[int] = None  # use only the first N training images (quick experiments)
-    test_samples: Optional[int] = None
+    test_samples: Optional[int] = None   # evaluate on the first N test images only
     # A fixed class-balanced training subset: the first N images of each class in file order (ats_ms.data.subset);
     # of those, the last val_per_class of each class are held out as the validation split, evaluated beside the
     # test split at every evaluation (val_top1), so that settings can be chosen without looking at the test set.
     subset_per_class: Optional[int] = None
-    val_per_class: int = 0
+    val_per_class: int = 0            # the last V of each class held out as the validation split (val_top1)
     # Open every image file once before training, so an unreadable one is named before anything runs; null
     # (default) = yes for splits of up to 100,000 files, no for larger ones (ImageNet), where an unreadable file
     # stops the run when it is reached, named, and the run resumes once it is fixed.
@@ -56,7 +56,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    arch: str = "vgg8"
+    arch: str = "vgg8"                  # the trained network (docs/api.md), resnet<6n+2>_a or mindcv:<name>
     num_classes: Optional[int] = None   # None = the dataset's class count
     checkpoint: Optional[str] = None    # optional initial weights for the trained network
     pretrained: bool = False            # mindcv:<name> networks: start from mindcv's ImageNet weights (downloaded)
@@ -69,34 +69,34 @@ class ModelConfig:
     # eval / analyze / export: the normalisation the evaluated network was trained with; null = what its
     # checkpoint records (converted published networks record theirs), else the data pipeline's.
     mean: Optional[List[float]] = None
-    std: Optional[List[float]] = None
+    std: Optional[List[float]] = None   # (with mean) the evaluated network's training normalisation
 
 
 @dataclass
 class TeacherConfig:
-    arch: Optional[str] = None
-    checkpoint: Optional[str] = None
+    arch: Optional[str] = None          # the teacher's network
+    checkpoint: Optional[str] = None    # its trained weights (ats_ms or converted)
     padding: str = "auto"               # auto = what the teacher checkpoint records, else symmetric
     conv_bias: Optional[bool] = None    # VGG: null = what the teacher checkpoint records, else true
     # The normalisation the teacher was trained with; null = what its checkpoint records (converted published
     # teachers record theirs), else the run's own data.mean/std.  When it differs from the run's, the teacher
     # is fed re-normalised inputs (an exact per-channel affine map in the graph); the student's are unchanged.
     mean: Optional[List[float]] = None
-    std: Optional[List[float]] = None
+    std: Optional[List[float]] = None   # (with mean) the teacher's training normalisation
 
 
 @dataclass
 class _DistillCommon:
-    method: str = "none"       # a registered method (ats_ms.methods): none, ts, kd, ats, isats, dkd, ...
+    method: str = "none"       # a registered method (docs/methods.md), those of your own packages included
     tau_target: float = 4.0    # tau1, the authors' tp_tau
     tau_wrong: float = 2.0     # tau2, the authors' t_tau
     tau_student: float = 1.0   # the authors' s_tau
     ce_weight: float = 0.5     # 1 - lamb
     kd_weight: float = 0.5     # lamb
-    form: str = "soft_ce"      # soft_ce | kl
+    form: str = "soft_ce"      # the KD term: soft cross-entropy (the authors' code) or KL (the same gradient)
     keep_target_top: bool = False     # ATS guard: TS on samples where ATS would rank a wrong class first
     logit_standardize: bool = False   # z-score logits before the temperatures (ts / kd / ats / isats)
-    cache_teacher_logits: bool = False  # compute teacher logits once (needs data.augment: false)
+    cache_teacher_logits: bool = False  # teacher logits computed once (no augmentation, or flips only: crop_padding 0)
     label_smoothing: float = 0.0      # smoothing of the CE term on the labels (every method), 0 = none
 
 
@@ -110,25 +110,25 @@ DistillConfig.__module__ = __name__
 
 @dataclass
 class OptimConfig:
-    name: str = "sgd"
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    nesterov: bool = False
+    name: str = "sgd"          # SGD with momentum
+    lr: float = 0.05           # the base learning rate
+    momentum: float = 0.9      # SGD momentum
+    weight_decay: float = 5e-4  # on every parameter, BatchNorm and biases included (as the references)
+    nesterov: bool = False     # PyTorch's Nesterov formula
     # How lr relates to the global batch (data.batch_size x devices): "none" uses optim.lr as written;
     # "linear" uses optim.lr * global_batch / base_batch_size (Goyal et al.).
     lr_scaling: str = "none"
-    base_batch_size: int = 128
+    base_batch_size: int = 128  # the global batch optim.lr was set for (lr_scaling: linear)
 
 
 @dataclass
 class ScheduleConfig:
-    epochs: int = 240
-    warmup_epochs: float = 5.0
+    epochs: int = 240          # training length
+    warmup_epochs: float = 5.0               # linear warm-up
     warmup_start_lr: Optional[float] = None  # None: warm-up from lr / warmup_steps (the demo: 0.001)
     policy: str = "step"       # step | cosine | poly
-    milestones: List[int] = field(default_factory=lambda: [150, 180, 210])
-    gamma: float = 0.1
+    milestones: List[int] = field(default_factory=lambda: [150, 180, 210])  # step policy: epochs of the decays
+    gamma: float = 0.1         # step policy: the factor of each decay
     power: float = 2.0         # poly only
     min_lr: float = 0.0        # cosine / poly floor
 
@@ -136,12 +136,12 @@ class ScheduleConfig:
 @dataclass
 class RuntimeConfig:
     device_target: str = "CPU"  # CPU | GPU | Ascend
-    device_id: int = 0
+    device_id: int = 0          # the device of a single-device run
     mode: str = "graph"         # graph | pynative
     amp_level: str = "auto"     # auto (CPU O0, GPU O2, Ascend O3) | O0 | O1 | O2 | O3; losses stay float32
     loss_scale: float = 1.0     # static loss scale when AMP is off; AMP uses dynamic loss scaling
     distributed: bool = False   # set by python -m ats_ms.launch (run_train.sh) for multi-device launches
-    dataset_sink_mode: bool = False
+    dataset_sink_mode: bool = False  # MindSpore's sink mode (a no-op on CPU)
     fold_teacher_bn: bool = True  # fold the frozen teacher's BatchNorms into its convolutions (same logits)
     cpu_conv: str = "auto"      # auto | builtin | onednn: ats_ms's oneDNN convolution on CPU (auto: when it builds)
 

@@ -14,7 +14,7 @@ from ats_ms.methods.registry import Method, register
 class CTKDOptions:
     """``distill.ctkd``."""
     t_min: float = 1.0             # T = t_min + t_range * sigmoid(theta)
-    t_range: float = 20.0
+    t_range: float = 20.0          # the temperature's range above t_min
     init: float = 1.0              # theta at the start (T = 1 + 20 sigmoid(1) = 15.6)
     lambda_min: float = 0.0        # the reversal strength's start ...
     lambda_max: float = 1.0        # ... and end

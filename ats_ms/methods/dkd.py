@@ -13,7 +13,7 @@ class DKDOptions:
     """``distill.dkd``."""
     alpha: float = 1.0            # weight of the target-class term (TCKD)
     beta: float = 8.0             # weight of the non-target term (NCKD)
-    temperature: float = 4.0
+    temperature: float = 4.0      # T of both softmaxes (the terms are multiplied by T^2)
     warmup_epochs: float = 20.0   # the KD weight rises linearly over these epochs
     logit_standardize: bool = False  # z-score both logits first (Sun et al., CVPR 2024; their DKD setting: T 2)
 
