@@ -83,3 +83,13 @@ def test_the_config_key_table_is_the_schemas():
     text = open(os.path.join(REPO, "docs", "training.md"), encoding="utf-8").read()
     table = text.split(START, 1)[1].split(END, 1)[0].strip()
     assert table == markdown()
+
+
+def test_the_sample_setup_block_has_every_line_a_run_prints():
+    """docs/training.md's sample setup block against the labels ats_ms.engine.setup_report prints (read from it)."""
+    source = open(os.path.join(REPO, "ats_ms", "engine", "setup_report.py"), encoding="utf-8").read()
+    labels = set(re.findall(r'"  ([a-z][a-z ]*[a-z]) {2,}', source)) | {"method"}
+    text = open(os.path.join(REPO, "docs", "training.md"), encoding="utf-8").read()
+    block = text.split("## What a run prints", 1)[1].split("```", 2)[1]
+    printed = {line[2:12].strip() for line in block.splitlines() if line.startswith("  ")}
+    assert len(labels) >= 10 and labels <= printed, labels - printed
