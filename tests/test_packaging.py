@@ -160,8 +160,13 @@ def test_a_method_from_the_users_own_package_trains_from_a_wheel(built, tmp_path
     entry points, built as a wheel and installed beside ats_ms's wheel; a run that names it trains, with its own
     config section and setup line, where no checkout is visible."""
     _, _, site = built
-    source = tmp_path / "logit_mse_package"
-    shutil.copytree(os.path.join(REPO, "tests", "plugin_example"), source)
+    page = open(os.path.join(REPO, "docs", "methods.md"), encoding="utf-8").read()
+    module = page.split("<!-- worked-example:start -->")[1].split("<!-- worked-example:end -->")[0]
+    project = page.split("<!-- plugin-pyproject:start -->")[1].split("<!-- plugin-pyproject:end -->")[0]
+    source = tmp_path / "my_methods"  # the tutorial's folder: the two files, nothing else
+    source.mkdir()
+    (source / "logit_mse.py").write_text(module.split("```python\n")[1].split("```")[0])
+    (source / "pyproject.toml").write_text(project.split("```toml\n")[1].split("```")[0])
     env = dict(os.environ, GLOG_v="3")
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source), "-w",
           str(tmp_path / "dist")], tmp_path, env)
@@ -176,10 +181,10 @@ def test_a_method_from_the_users_own_package_trains_from_a_wheel(built, tmp_path
     python = [sys.executable, "-S", "-m", "ats_ms.train", "--config", "quickstart/digits_teacher",
               "experiment.output_dir=runs", "schedule.epochs=1", "model.arch=resnet8", "data.train_samples=256"]
     _run(python + ["experiment.name=t"], elsewhere, env)
-    out = _run(python + ["experiment.name=s", "distill.method=logit_mse", "distill.logit_mse.scale=0.5",
+    out = _run(python + ["experiment.name=s", "distill.method=logit_mse", "distill.logit_mse.weight=0.1",
                          "teacher.arch=resnet8", "teacher.checkpoint=runs/t/best.ckpt"], elsewhere, env)
-    assert "method    logit_mse: scale 0.5" in out and "done: best top1" in out
-    refused = subprocess.run(python + ["experiment.name=x", "distill.method=logit_mse", "distill.logit_mse.scale=0",
+    assert "method    logit_mse: 0.5 CE + 0.1 x MSE(logits)" in out and "done: best top1" in out
+    refused = subprocess.run(python + ["experiment.name=x", "distill.method=logit_mse", "distill.logit_mse.weight=-1",
                                        "teacher.arch=resnet8", "teacher.checkpoint=runs/t/best.ckpt"],
                              capture_output=True, text=True, cwd=elsewhere, env=env)
-    assert refused.returncode == 2 and "'distill.logit_mse.scale' must be > 0" in refused.stderr
+    assert refused.returncode == 2 and "'distill.logit_mse.weight' must be >= 0" in refused.stderr
