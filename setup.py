@@ -19,7 +19,7 @@ GPU_LIBS = [
     "nvidia-cuda-runtime-cu11==11.8.89",
     "nvidia-cublas-cu11==11.11.3.6",
     "nvidia-cudnn-cu11==8.9.6.50",
-    "nvidia-curand-cu11==10.3.0.86",
+    "nvidia-curand-cu11==10.4.0.86",
     "nvidia-cusolver-cu11==11.4.1.48",
     "nvidia-cufft-cu11==10.9.0.58",
     "nvidia-cusparse-cu11==11.7.5.86",
@@ -68,7 +68,7 @@ class BuildWithConfigs(build_py):
 
 setup(
     name="ats_ms",
-    version="0.3.0",
+    version="0.4.0",
     description="Knowledge distillation with Asymmetric Temperature Scaling (ATS) for MindSpore",
     long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
     if os.path.exists(os.path.join(HERE, "README.md")) else "",
@@ -85,7 +85,7 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mkdocstrings[python]", "mindcv==0.3.0",
+        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mkdocstrings[python]", "mindcv==0.4.0",
                  "scipy", "onnxruntime", ONEDNN_HEADERS],
         "cpu": [ONEDNN_HEADERS],   # headers for the oneDNN CPU convolution (runtime.cpu_conv), built on first use
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
@@ -94,7 +94,7 @@ setup(
         "torch": ["torch"],        # convert (reading PyTorch checkpoints), export --format torch, the PyTorch twin
         "gpu": GPU_LIBS,
         "docs": ["mkdocs>=1.6", "mkdocstrings[python]"],  # mkdocs build --strict: the site, API reference included
-        "mindcv": ["mindcv==0.3.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
+        "mindcv": ["mindcv==0.4.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
         "mat": ["scipy"],          # MATLAB lists of Stanford Dogs and the ImageNet devkit's meta.mat
         "onnx": ["onnxruntime"],   # export --format onnx runs the written file to check its logits
     },

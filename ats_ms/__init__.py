@@ -7,4 +7,4 @@ from ats_ms.process import _env
 
 _env.apply_defaults()
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
