@@ -218,8 +218,8 @@ def test_the_demos_five_scripts_do_what_the_demo_does(tmp_path, monkeypatch, cap
         d = cfg.distill
         assert (d.method, d.tau_target, d.tau_wrong, d.tau_student, d.ce_weight, d.kd_weight, d.form) == \
             (method, *taus, 1.0, 0.5, 0.5, "soft_ce")
-        # the distillation finds the teacher the first script wrote, and says so
-        assert cfg.teacher.checkpoint == os.path.join("./ckpts", "cifar100-ResNet14.ckpt")
+        # the distillation finds the teacher the first script wrote, and says so (its saved config: absolute)
+        assert cfg.teacher.checkpoint == os.path.abspath(os.path.join("./ckpts", "cifar100-ResNet14.ckpt"))
         assert "teacher: ./ckpts/cifar100-ResNet14.ckpt" in out and "teacher resnet14: top1" in out
         assert os.path.isfile(f"ckpts/{name}.ckpt")
         loads_into_the_demo(f"ckpts/{name}.ckpt", "VGG8")
