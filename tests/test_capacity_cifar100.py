@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not (os.path.isfile(TAR) and os.path.isfile(TOOL
                                 reason="needs the shared CIFAR-100 PNGs (../shared/data/cifar100-png.tar.gz)")
 
 # toy size: 6 images of each of the 100 classes (2 of them validation), 200 test images, 1-epoch schedules
-TOY = ["data.subset_per_class=6", "data.val_per_class=2", "data.test_samples=200", "data.batch_size=50",
+TOY = ["data.format=python", "data.subset_per_class=6", "data.val_per_class=2", "data.test_samples=200", "data.batch_size=50",
        "data.eval_batch_size=200", "schedule.epochs=1", "schedule.warmup_epochs=0", "schedule.milestones=[]",
        "logging.log_interval=4", "logging.eval_interval=1"]
 
@@ -71,9 +71,13 @@ def test_the_cifar100_study_pipeline_at_toy_size(tmp_path):
     _run("ats_ms.sweep", ["--config", "cifar100/capacity_fit/resnet14_to_resnet8", "--seeds", "1", "--shared-teacher",
                           "--grid", f"distill.tau_target,distill.tau_wrong={pairs}", "--", root, *TOY, *flips], work)
     # every table and figure rebuilt from the run folders
+    figures = work / "figures"
+    figures.mkdir()
     final = _run("ats_ms.report", [str(runs), "--select", "--heatmap", str(work / "grid.png"), "--metric", "val",
-                                   "--output", str(work / "results.md")], work)
+                                   "--output", str(work / "results.md"), "--figures", str(figures)], work)
     row = next(line for line in final.splitlines() if line.startswith("| resnet8 | resnet8 | 1 | 4 |"))
     assert "(seed 0)" in row and "(seed 1)" in row
     assert "| cifar100 | - | resnet8 | none |" in final  # the student alone, two seeds
-    assert os.path.getsize(work / "grid.png") > 1000 and (work / "results.md").read_text().strip() == final.strip()
+    assert os.path.getsize(work / "grid.png") > 1000 and (work / "results.md").read_text().strip() in final
+    assert "## Teachers analysed in" in final and "| small |" in final  # the teachers' table, from analysis.json
+    assert (figures / "sigma_q_vs_tau_capacity_fit_train.png").stat().st_size > 1000

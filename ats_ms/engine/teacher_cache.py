@@ -49,8 +49,8 @@ class TeacherLogitCache:
         self.flipped_logits = np.concatenate(flipped) if flips else None
         if logger:
             held = self.images.nbytes + self.logits.nbytes + (self.flipped_logits.nbytes if flips else 0)
-            views = "each image and its mirror image" if flips else "each image"
-            logger.info(f"cached teacher logits of {views} for {len(self.labels)} training images "
+            views = ", of each image and its mirror image" if flips else ""
+            logger.info(f"cached teacher logits for {len(self.labels)} training images{views} "
                         f"({held / 2 ** 20:.0f} MB)")
 
     def dataset(self, batch_size, seed):
