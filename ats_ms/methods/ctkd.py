@@ -6,8 +6,7 @@ the reversal strength (``ats_ms/losses/ctkd.py``).  ``distill.ctkd`` holds the a
 over the epoch, in metrics.jsonl (the ``temperature`` term)."""
 from dataclasses import dataclass
 
-from ats_ms.common.errors import ConfigError
-from ats_ms.methods.registry import Method, register
+from ats_ms.methods.registry import Method, check_ranges, register
 
 
 @dataclass
@@ -22,12 +21,7 @@ class CTKDOptions:
 
 
 def check(cfg):
-    o = cfg.distill.ctkd
-    if not o.t_min > 0:
-        raise ConfigError(f"'distill.ctkd.t_min' must be > 0 (the lowest temperature), got {o.t_min:g}.")
-    for key in ("t_range", "curriculum_epochs"):
-        if getattr(o, key) < 0:
-            raise ConfigError(f"'distill.ctkd.{key}' must be >= 0, got {getattr(o, key):g}.")
+    check_ranges(cfg.distill.ctkd, "ctkd", positive=("t_min",), non_negative=("t_range", "curriculum_epochs"))
 
 
 def describe(d):

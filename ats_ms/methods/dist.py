@@ -6,7 +6,7 @@ configs use tau 4 and beta = gamma = 2, with CE weight 1 (``distill.ce_weight``)
 from dataclasses import dataclass
 
 from ats_ms.common.errors import ConfigError
-from ats_ms.methods.registry import Method, register
+from ats_ms.methods.registry import Method, check_ranges, register
 
 
 @dataclass
@@ -18,12 +18,7 @@ class DISTOptions:
 
 
 def check(cfg):
-    o = cfg.distill.dist
-    if not o.temperature > 0:
-        raise ConfigError(f"'distill.dist.temperature' must be > 0, got {o.temperature:g}.")
-    for key in ("beta", "gamma"):
-        if getattr(o, key) < 0:
-            raise ConfigError(f"'distill.dist.{key}' must be >= 0, got {getattr(o, key):g}.")
+    check_ranges(cfg.distill.dist, "dist", positive=("temperature",), non_negative=("beta", "gamma"))
     if cfg.data.batch_size < 2:
         raise ConfigError("DIST's intra-class relation correlates each class over the batch: data.batch_size must be "
                           "at least 2.")

@@ -4,8 +4,7 @@ warm-up epochs (``ats_ms/losses/dkd.py``).  mdistiller's CIFAR-100 values are th
 its CE weight 1.0 is set by the shipped configs (``distill.ce_weight``, whose own default is 0.5)."""
 from dataclasses import dataclass
 
-from ats_ms.common.errors import ConfigError
-from ats_ms.methods.registry import Method, register
+from ats_ms.methods.registry import Method, check_ranges, register
 
 
 @dataclass
@@ -19,12 +18,7 @@ class DKDOptions:
 
 
 def check(cfg):
-    o = cfg.distill.dkd
-    if not o.temperature > 0:
-        raise ConfigError(f"'distill.dkd.temperature' must be > 0, got {o.temperature:g}.")
-    for key in ("alpha", "beta", "warmup_epochs"):
-        if getattr(o, key) < 0:
-            raise ConfigError(f"'distill.dkd.{key}' must be >= 0, got {getattr(o, key):g}.")
+    check_ranges(cfg.distill.dkd, "dkd", positive=("temperature",), non_negative=("alpha", "beta", "warmup_epochs"))
 
 
 def describe(d):

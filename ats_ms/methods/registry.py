@@ -44,6 +44,16 @@ def register(method):
     return method
 
 
+def check_ranges(options, section, positive=(), non_negative=()):
+    """Refuse a method's key outside its range, naming it (``distill.<section>.<key>``)."""
+    for key in positive:
+        if not getattr(options, key) > 0:
+            raise ConfigError(f"'distill.{section}.{key}' must be > 0, got {getattr(options, key):g}.")
+    for key in non_negative:
+        if getattr(options, key) < 0:
+            raise ConfigError(f"'distill.{section}.{key}' must be >= 0, got {getattr(options, key):g}.")
+
+
 def get(name):
     if name not in METHODS:
         failed = (" Methods of your own packages that failed to load: " + "; ".join(plugin_failures) + "."

@@ -1,13 +1,12 @@
 """Figures of the results: training curves per setting and tau_target x tau_wrong heat maps (the ATS paper's
 Figure 10 form).  They need matplotlib (the plot extra)."""
-import json
 import math
 import os
 from collections import defaultdict
 
 from ats_ms.common.errors import AtsError
 from ats_ms.common.optional import pyplot
-from ats_ms.results.runs import curve_settings
+from ats_ms.results.runs import curve_settings, varying_keys
 
 
 def plot_curves(run_folders, path, title=None):
@@ -64,11 +63,7 @@ def method_grids(rows, metric):
             groups[(r["teacher"], r["student"], r["method"], r.get("grid_base") or "")].append(r)
     grids = {}
     for (teacher, student, method, setting), members in groups.items():
-        values = defaultdict(set)
-        for r in members:
-            for key, value in r["distill_setting"].items():
-                values[key].add(json.dumps(value, default=str))
-        varying = sorted(k for k, v in values.items() if len(v) > 1)
+        varying = varying_keys([r["distill_setting"] for r in members])
         if len(varying) != 2:
             continue
         key_y, key_x = varying

@@ -89,7 +89,7 @@ def _shown(value):
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _varying(peers):
+def varying_keys(peers):
     """The keys whose value is not the same in all of ``peers`` (settings that share a label), sorted."""
     values = defaultdict(set)
     for peer in peers:
@@ -125,11 +125,11 @@ def group_runs(runs):
     by_label = defaultdict(list)
     for setting, _ in settings.values():
         by_label[tuple(str(setting.get(k)) for k in LABEL_KEYS)].append(setting)
-    varying = {label: _varying(peers) for label, peers in by_label.items()}
+    varying = {label: varying_keys(peers) for label, peers in by_label.items()}
     by_grid = defaultdict(list)  # a temperature grid: the settings of one dataset, teacher and student
     for setting, _ in settings.values():
         by_grid[_grid_of(setting)].append(setting)
-    grid_varying = {label: [k for k in _varying(peers) if k not in GRID_AXES] for label, peers in by_grid.items()}
+    grid_varying = {label: [k for k in varying_keys(peers) if k not in GRID_AXES] for label, peers in by_grid.items()}
     rows = []
     for setting, summaries in settings.values():
         distilled = setting["distill.method"] != "none"
@@ -205,7 +205,7 @@ def curve_settings(folders):
     by_label = defaultdict(list)
     for label, setting, _ in found:
         by_label[label].append(setting)
-    varying = {label: _varying(peers) for label, peers in by_label.items()}
+    varying = {label: varying_keys(peers) for label, peers in by_label.items()}
     settings = defaultdict(list)
     for label, setting, folder in found:
         differing = _describe(setting, varying[label])

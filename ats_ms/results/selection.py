@@ -13,7 +13,7 @@ import json
 import math
 from collections import defaultdict
 
-from ats_ms.results.runs import mean_std, method_label, setting_of
+from ats_ms.results.runs import mean_std, method_label, setting_of, varying_keys
 from ats_ms.results.tables import pm
 
 TEMPERATURE_METHODS = ("ts", "kd", "ats")
@@ -84,14 +84,6 @@ def _base_family(setting):
     return json.dumps({k: v for k, v in setting.items() if not k.startswith("distill.")}, sort_keys=True, default=str)
 
 
-def _varying_keys(settings):
-    values = defaultdict(set)
-    for setting in settings:
-        for key, value in setting.items():
-            values[key].add(json.dumps(value, sort_keys=True, default=str))
-    return sorted(k for k, v in values.items() if len(v) > 1)
-
-
 def select_others(runs, ts_rows=None):
     """One row per teacher family and method that is neither TS nor ATS (DIST, CTKD, DKD, ...): its best setting
     over the distill keys its runs vary (mean last validation top-1 over the seeds every candidate has), and its
@@ -116,7 +108,7 @@ def select_others(runs, ts_rows=None):
             val = mean_std([s.get("last_val_top1") for seed, s in seeds.items() if seed in common])[0]
             if not math.isnan(val) and val > best_val:
                 best, best_val = key, val
-        keys = _varying_keys([json.loads(k) for k in cells])
+        keys = varying_keys([json.loads(k) for k in cells])
         row = {"teacher": setting["teacher.arch"], "student": setting["model.arch"], "method": method,
                "epochs": setting["schedule.epochs"], "cells": len(cells), "varying": keys, "choice": None,
                "paired": []}
