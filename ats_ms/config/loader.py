@@ -359,9 +359,10 @@ def _read_yaml(path, chain=()):
     return layers + [(path, raw)]
 
 
-def load_config(path=None, overrides=(), base=None, recipe=None):
+def load_config(path=None, overrides=(), base=None, recipe=None, warn_unused_sections=True):
     """Defaults <- ``base`` dict <- named recipe <- YAML file (after its ``base:`` chain) <- overrides,
-    then validated.  Returns ``Config``."""
+    then validated.  Returns ``Config``.  ``warn_unused_sections``: say when a key of another method's section has
+    no effect (off for a sweep whose grid varies distill.method, whose config sets every method's section)."""
     cfg = schema.Config()
     layers = []
     if base:
@@ -374,7 +375,8 @@ def load_config(path=None, overrides=(), base=None, recipe=None):
     for source, raw in layers:
         _merge(cfg, raw, source)
     _check_rules(cfg)
-    _warn_other_methods_keys(cfg, layers)
+    if warn_unused_sections:
+        _warn_other_methods_keys(cfg, layers)
     return cfg
 
 

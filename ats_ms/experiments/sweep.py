@@ -32,8 +32,9 @@ def plan_points(config, grid, seeds, extra=()):
     check_seeds(list(seeds))
     named = list(points(grid, seeds))
     first_name, first_overrides = named[0]
+    several_methods = any("distill.method" in keys for keys, _ in grid)  # each point uses its own method's section
     try:
-        base = load_config(config, list(extra) + first_overrides)
+        base = load_config(config, list(extra) + first_overrides, warn_unused_sections=not several_methods)
     except ConfigError as exc:
         raise ConfigError(f"sweep point '{first_name}': {exc} No point was trained.") from None
     refuse_one_state_for_many(base, "sweep", "point")
@@ -43,7 +44,7 @@ def plan_points(config, grid, seeds, extra=()):
         point_overrides = list(extra) + overrides + [f"experiment.output_dir={sweep_dir}", f"experiment.name={name}",
                                                      "checkpoint.resume=auto"]
         try:
-            planned.append((name, load_config(config, point_overrides)))
+            planned.append((name, load_config(config, point_overrides, warn_unused_sections=not several_methods)))
         except ConfigError as exc:
             raise ConfigError(f"sweep point '{name}': {exc} No point was trained.") from None
     return sweep_dir, planned
