@@ -85,7 +85,7 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mkdocstrings[python]", "mindcv==0.4.0",
+        "test": ["pytest", "pytest-xdist", "scikit-learn", "matplotlib", "tensorboardX", "mkdocs>=1.6", "mkdocstrings[python]", "mindcv==0.3.0",
                  "scipy", "onnxruntime", ONEDNN_HEADERS],
         "cpu": [ONEDNN_HEADERS],   # headers for the oneDNN CPU convolution (runtime.cpu_conv), built on first use
         "demo": ["scikit-learn"],  # the built-in digits dataset ships inside scikit-learn
@@ -94,7 +94,7 @@ setup(
         "torch": ["torch"],        # convert (reading PyTorch checkpoints), export --format torch, the PyTorch twin
         "gpu": GPU_LIBS,
         "docs": ["mkdocs>=1.6", "mkdocstrings[python]"],  # mkdocs build --strict: the site, API reference included
-        "mindcv": ["mindcv==0.4.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
+        "mindcv": ["mindcv==0.3.0"],  # mindcv:<name> networks (the ImageNet KD benchmark pairs, pretrained weights)
         "mat": ["scipy"],          # MATLAB lists of Stanford Dogs and the ImageNet devkit's meta.mat
         "onnx": ["onnxruntime"],   # export --format onnx runs the written file to check its logits
     },
