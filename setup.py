@@ -19,7 +19,7 @@ GPU_LIBS = [
     "nvidia-cuda-runtime-cu11==11.8.89",
     "nvidia-cublas-cu11==11.11.3.6",
     "nvidia-cudnn-cu11==8.9.6.50",
-    "nvidia-curand-cu11==10.4.0.86",
+    "nvidia-curand-cu11==10.3.0.86",
     "nvidia-cusolver-cu11==11.4.1.48",
     "nvidia-cufft-cu11==10.9.0.58",
     "nvidia-cusparse-cu11==11.7.5.86",
