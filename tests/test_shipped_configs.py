@@ -109,8 +109,10 @@ def test_every_benchmark_pair_ships_each_logit_level_method_at_its_papers_settin
         assert (d.ce_weight, d.dist.beta, d.dist.gamma, d.dist.temperature) == (1.0, 2.0, 2.0, 4.0)
         c = load_config(os.path.join(root, pair, "ctkd.yaml")).distill
         assert (c.ce_weight, c.kd_weight, c.ctkd.t_min, c.ctkd.t_range, c.ctkd.curriculum_epochs) == (0.1, 0.9, 1.0, 20.0, 10)
-        t = load_config(os.path.join(root, pair, "wttm.yaml")).distill
+        t = load_config(os.path.join(root, pair, "ttm.yaml")).distill
         assert (t.ce_weight, t.kd_weight, t.ttm.gamma) == (1.0, 45.0, 0.1)
+        w = load_config(os.path.join(root, pair, "wttm.yaml")).distill
+        assert (w.ce_weight, w.kd_weight, w.ttm.gamma) == (1.0, 4.0, 0.2)
 
 
 def test_cifar10_short_recipe_is_the_documented_schedule():
