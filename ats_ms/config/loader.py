@@ -17,14 +17,13 @@ import yaml
 from ats_ms import methods
 from ats_ms.config import schema
 from ats_ms.config.arch_names import check_arch, check_conv_bias, check_padding
+from ats_ms.config.saved import is_saved_run_config, migrate_saved, read_in_todays_shape
 from ats_ms.config.shipped import recipe_path, resolve_config_path
+from ats_ms.config.yaml_files import read_yaml_file
 from ats_ms.common.errors import ConfigError
 
 MAX_SEED = 2 ** 31 - 1   # MindSpore accepts seeds < 2**32; resumed segments add the global step to it
 MAX_EPOCHS = 100_000
-# A config holds a few hundred values; YAML aliases can make a tiny file stand for billions (each level of a
-# nested alias multiplies the size).  Documents are refused beyond this many values after expanding aliases.
-MAX_YAML_NODES = 10_000
 
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 2, 4, 4, 4
@@ -121,31 +120,6 @@ def _merge_section(target, values, name, source):
             _merge_section(getattr(target, key), value, f"{name}.{key}", source)
         else:
             setattr(target, key, _coerce(value, fields[key], f"{source}: '{name}.{key}'"))
-
-
-RUN_FILES = ("env.json", "summary.json", "train_state.ckpt", "metrics.jsonl")  # what a run folder holds besides
-
-
-def is_saved_run_config(path):
-    """True for the ``config.yaml`` an ats_ms run wrote into its folder (read in today's shape, not refused)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    return os.path.basename(path) == "config.yaml" and any(os.path.exists(os.path.join(folder, f)) for f in RUN_FILES)
-
-
-def migrate_saved(raw):
-    """A saved config.yaml of an earlier release in today's shape: keys that have moved (``distill.dkd_alpha`` ->
-    ``distill.dkd.alpha``) are carried to their new place.  Only ats_ms's own saved files are migrated; a user's
-    config with an old key gets an error naming the new place."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("distill"), dict):
-        return raw
-    distill = dict(raw["distill"])
-    for old, new in methods.moved_keys().items():
-        if old in distill:
-            _, section, key = new.split(".")
-            value = distill.pop(old)
-            distill[section] = dict(distill.get(section) or {})
-            distill[section].setdefault(key, value)
-    return dict(raw, distill=distill)
 
 
 def parse_override(text):
@@ -269,71 +243,6 @@ def _check_rules(cfg):
 RESIZED_CROP_DATASETS = ("imagenet", "cub200", "stanford_dogs")  # their training pipeline crops at a random scale
 
 
-class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last silently) and a
-    document that expands, through its aliases, to more than ``MAX_YAML_NODES`` values."""
-
-    def construct_document(self, node):
-        _check_expanded_size(node)
-        return super().construct_document(node)
-
-
-def _check_expanded_size(root):
-    """Count the values ``root`` stands for with every alias expanded, without expanding anything: an alias
-    is the same node object as its anchor, so sizes are memoised per node (the count is linear in the file)."""
-    sizes = {}
-
-    def size(node):
-        key = id(node)
-        if key not in sizes:
-            sizes[key] = 0  # a recursive alias counts once; PyYAML's constructor refuses recursion itself
-            if isinstance(node, yaml.SequenceNode):
-                total = 1 + sum(size(child) for child in node.value)
-            elif isinstance(node, yaml.MappingNode):
-                total = 1 + sum(size(k) + size(v) for k, v in node.value)
-            else:
-                total = 1
-            sizes[key] = total
-        return sizes[key]
-
-    total = size(root)
-    if total > MAX_YAML_NODES:
-        raise ConfigError(f"the document expands to more than {MAX_YAML_NODES:,} values ({total:,}) once its YAML "
-                          "aliases (*name) are resolved; a config holds a few hundred. Write the values out instead "
-                          "of nesting aliases.")
-
-
-def _mapping_without_duplicates(loader, node, deep=False):
-    seen = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise ConfigError(f"the key '{key}' appears twice in one mapping (lines {seen[key] + 1} and "
-                              f"{key_node.start_mark.line + 1}); YAML would silently keep only the second. "
-                              "Remove one of them.")
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
-def read_yaml_file(path, what="Config file"):
-    """A YAML file's content; undecodable text, invalid YAML and duplicate keys are ``ConfigError``s."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.load(f, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{what} '{path}' is not UTF-8 text (byte {exc.start}: {exc.reason}). Save it as UTF-8.") \
-            from None
-    except ConfigError as exc:
-        raise ConfigError(f"{what} '{path}': {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
-    except OSError as exc:
-        raise ConfigError(f"{what} '{path}' cannot be read ({exc.strerror or exc}).") from None
-
-
 def _read_yaml(path, chain=()):
     """A config file's mapping with its ``base:`` files merged underneath (paths relative to the file)."""
     if os.path.abspath(path) in chain:
@@ -345,12 +254,7 @@ def _read_yaml(path, chain=()):
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}.")
     if is_saved_run_config(path):
-        migrated = migrate_saved(raw)
-        moved = sorted(set((raw.get("distill") or {})) - set(migrated.get("distill") or {}))
-        if moved:
-            print(f"note: {path} was saved by an earlier release of ats_ms; its keys are read in today's shape "
-                  f"({', '.join(f'distill.{k} -> {methods.moved_keys()[k]}' for k in moved)})")
-        raw = migrated
+        raw = read_in_todays_shape(path, raw)
     layers = []
     if "base" in raw:
         base = raw.pop("base")

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from ats_ms.config import to_dict
-from ats_ms.config.loader import migrate_saved
+from ats_ms.config.saved import migrate_saved
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine import run_plan
 from ats_ms.engine.schedule import create_scheduler

@@ -36,7 +36,7 @@ import yaml
 
 from ats_ms.config import to_dict
 from ats_ms.config.paths import with_absolute_paths
-from ats_ms.config.loader import migrate_saved
+from ats_ms.config.saved import migrate_saved
 from ats_ms.common.errors import RunFolderError
 
 CONFIG = "config.yaml"

@@ -5,7 +5,8 @@ import os
 
 from ats_ms.common.errors import ConfigError, Interrupted
 from ats_ms.config import load_config, refuse_one_state_for_many
-from ats_ms.config.loader import check_run_name, read_yaml_file
+from ats_ms.config.loader import check_run_name
+from ats_ms.config.yaml_files import read_yaml_file
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine import run_plan
 from ats_ms.process.startup import prepare_process
