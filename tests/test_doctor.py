@@ -164,6 +164,15 @@ def test_each_launcher_gets_its_own_device(env, expected):
     assert distributed_device_id(env) == expected
 
 
+@pytest.mark.parametrize("env,launched", [({"MS_ROLE": "MS_WORKER"}, True), ({"OMPI_COMM_WORLD_RANK": "1"}, True),
+                                          ({"RANK_TABLE_FILE": "/t.json"}, True), ({}, False)])
+def test_a_worker_that_a_launcher_started_is_not_told_to_use_the_launcher(env, launched):
+    """When the communication backend does not start, a launched worker is pointed at the scheduler's address and
+    port; a process started by hand is pointed at the launcher."""
+    from ats_ms.engine.runtime import launched_by_a_launcher
+    assert launched_by_a_launcher(env) is launched
+
+
 def test_no_probe_exits_by_the_static_checks_alone():
     """--no-probe gives no verdict on training: exit 0 when every static check passes, 1 when one fails."""
     env = dict(os.environ, GLOG_v="3")
