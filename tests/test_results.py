@@ -113,6 +113,20 @@ def test_a_sweep_point_at_equal_temperatures_is_labelled_ts(tmp_path):
     assert "| resnet20 | resnet8 | ts | 4 | 4 |" in markdown_table(rows)
 
 
+def test_a_method_that_ignores_the_shared_temperatures_shows_none(tmp_path):
+    """DIST and DKD have temperatures of their own; a table row of theirs must not show the ATS pair left in the
+    config as if they had trained at it (ISATS reads tau_target and searches tau_wrong)."""
+    _student(tmp_path, "resnet20", (4, 2), 0, 61, 71)
+    for method in ("dist", "dkd", "isats"):
+        _run(tmp_path, method, ["teacher.arch=resnet20", "teacher.checkpoint=t.ckpt", f"distill.method={method}",
+                                "distill.tau_target=4", "distill.tau_wrong=2"], 70.0)
+    grouped = group_runs(find_runs([str(tmp_path)]))
+    rows = {r["method"]: (r["tau_target"], r["tau_wrong"], r["tau_student"]) for r in grouped}
+    assert rows == {"ats": (4.0, 2.0, 1.0), "dist": (None, None, None), "dkd": (None, None, None),
+                    "isats": (4.0, None, 1.0)}
+    assert "| resnet20 | resnet8 | dist | - | - | - |" in markdown_table(grouped)
+
+
 def test_select_and_a_validation_heat_map_say_why_they_have_nothing_to_show(tmp_path):
     import math
     import pytest

@@ -35,4 +35,5 @@ def build(d):
 
 
 register(Method(names=("ts", "kd", "ats"), summary="temperature scaling: symmetric (ts, kd) or asymmetric (ats)",
-                build=build, check=check, describe=describe))
+                build=build, check=check, describe=describe,
+                temperatures=("tau_target", "tau_wrong", "tau_student")))

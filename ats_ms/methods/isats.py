@@ -37,4 +37,5 @@ def build(d):
 
 
 register(Method(names=("isats",), summary="instance-specific ATS (provisional)", build=build, options=ISATSOptions,
-                check=check, describe=describe, moved={"isats_tau_min": "tau_min", "isats_candidates": "candidates"}))
+                check=check, describe=describe, moved={"isats_tau_min": "tau_min", "isats_candidates": "candidates"},
+                temperatures=("tau_target", "tau_student")))

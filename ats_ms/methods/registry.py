@@ -25,6 +25,7 @@ class Method:
     describe: Optional[Callable] = None         # describe(distill config) -> the setup block's method line
     moved: dict = field(default_factory=dict)   # older flat key of distill -> its key in this section
     needs_teacher: bool = True
+    temperatures: tuple = ()                    # the shared keys distill.tau_* it reads (results show only these)
 
     def __post_init__(self):
         if self.options is not None and self.section is None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from ats_ms.engine import run_dir as rd
 from ats_ms.engine.run_plan import flat_config, is_state_key
 from ats_ms.common.errors import AtsError
+from ats_ms import methods
 
 SETTING_EXTRA_KEYS = ("schedule.epochs", "teacher.checkpoint")
 LABEL_KEYS = ("data.name", "teacher.arch", "model.arch", "distill.method", "distill.tau_target", "distill.tau_wrong",
@@ -133,15 +134,14 @@ def group_runs(runs):
     rows = []
     for setting, summaries in settings.values():
         distilled = setting["distill.method"] != "none"
+        read = temperatures_read(setting["distill.method"])
         differing = _describe(setting, varying[tuple(str(setting.get(k)) for k in LABEL_KEYS)])
         best, last = mean_std([s["best_top1"] for s in summaries]), mean_std([s.get("last_top1") for s in summaries])
         val = mean_std([s.get("last_val_top1") for s in summaries])
         paired = sorted({letters[tuple(s["shared_teacher_group"])] for s in summaries if s.get("shared_teacher_group")})
         rows.append({"dataset": setting["data.name"], "teacher": setting["teacher.arch"] if distilled else "-",
                      "student": setting["model.arch"], "method": method_label(setting),
-                     "tau_target": setting["distill.tau_target"] if distilled else None,
-                     "tau_wrong": setting["distill.tau_wrong"] if distilled else None,
-                     "tau_student": setting["distill.tau_student"] if distilled else None,
+                     **{k: setting[f"distill.{k}"] if k in read else None for k in SHARED_TEMPERATURES},
                      "setting": differing,
                      "grid_setting": _describe(setting, grid_varying[_grid_of(setting)]),
                      "grid_base": _describe(setting, [k for k in grid_varying[_grid_of(setting)]
@@ -151,6 +151,17 @@ def group_runs(runs):
                      "distill_setting": {k: v for k, v in setting.items() if k.startswith("distill.")}})
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in ("dataset", "teacher", "student", "method", "tau_target",
                                                                   "tau_wrong", "tau_student", "setting")))
+
+
+SHARED_TEMPERATURES = ("tau_target", "tau_wrong", "tau_student")
+
+
+def temperatures_read(method):
+    """The shared temperatures (distill.tau_*) ``method`` reads: a table shows these and "-" for the others, so
+    that a DIST or DKD row does not seem to have trained at an ATS pair it never used.  A method this process
+    does not know (a user's package not installed here) shows all three."""
+    known = methods.METHODS.get(method)
+    return SHARED_TEMPERATURES if known is None else known.temperatures
 
 
 def method_label(setting):
