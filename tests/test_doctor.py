@@ -166,11 +166,30 @@ def test_each_launcher_gets_its_own_device(env, expected):
 
 @pytest.mark.parametrize("env,launched", [({"MS_ROLE": "MS_WORKER"}, True), ({"OMPI_COMM_WORLD_RANK": "1"}, True),
                                           ({"RANK_TABLE_FILE": "/t.json"}, True), ({}, False)])
-def test_a_worker_that_a_launcher_started_is_not_told_to_use_the_launcher(env, launched):
+def test_a_worker_that_a_launcher_started_is_not_told_to_use_the_launcher(env, launched, monkeypatch):
     """When the communication backend does not start, a launched worker is pointed at the scheduler's address and
-    port; a process started by hand is pointed at the launcher."""
-    from ats_ms.engine.runtime import launched_by_a_launcher
-    assert launched_by_a_launcher(env) is launched
+    port; a process started by hand is pointed at the launcher.  The backend's failure is simulated in-process
+    (a real one waits minutes for its scheduler)."""
+    import mindspore.communication
+    from ats_ms.common.errors import ConfigError
+    from ats_ms.config import load_config
+    from ats_ms.engine.runtime import setup_runtime
+
+    def refuse():
+        raise RuntimeError("The scheduler did not answer\nstack lines")
+
+    for var in ("MS_ROLE", "MS_WORKER_NUM", "OMPI_COMM_WORLD_RANK", "RANK_TABLE_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setattr(mindspore.communication, "init", refuse)
+    cfg = load_config(None, ["runtime.distributed=true", "runtime.cpu_conv=builtin"])
+    with pytest.raises(ConfigError) as caught:
+        setup_runtime(cfg.runtime)
+    message = str(caught.value)
+    assert "(The scheduler did not answer)" in message
+    assert ("scheduler's address and port" in message) is launched, message
+    assert ("Launch through python -m ats_ms.launch" in message) is not launched, message
 
 
 def test_no_probe_exits_by_the_static_checks_alone():
