@@ -85,3 +85,6 @@ def test_equal_temperatures_are_labelled_ts():
     assert run_label(cfg("ats", 4.0, 4.0)) == "resnet56_a -> resnet8 TS 4"
     assert run_label(cfg("ats", 4.0, 2.0)) == "resnet56_a -> resnet8 ATS 4/2"
     assert run_label(cfg("none", 4.0, 4.0)) == "resnet8 (CE)"
+    assert run_label(cfg("kd", 4.0, 4.0)) == "resnet56_a -> resnet8 KD 4/4"
+    assert run_label(cfg("dist", 4.0, 2.0)) == "resnet56_a -> resnet8 DIST"  # its temperature is its own section's
+    assert run_label(cfg("isats", 4.0, 2.0)) == "resnet56_a -> resnet8 ISATS 4"  # tau_wrong is searched per sample

@@ -99,6 +99,17 @@ def varying_keys(peers):
     return sorted(k for k, v in values.items() if len(v) > 1)
 
 
+SHARED_TEMPERATURES = ("tau_target", "tau_wrong", "tau_student")
+
+
+def temperatures_read(method):
+    """The shared temperatures (distill.tau_*) ``method`` reads: a table shows these and "-" for the others, so
+    that a DIST or DKD row does not seem to have trained at an ATS pair it never used.  A method this process
+    does not know (a user's package not installed here) shows all three."""
+    known = methods.METHODS.get(method)
+    return SHARED_TEMPERATURES if known is None else known.temperatures
+
+
 def _describe(setting, keys):
     """"key=value, ..." of ``setting`` over ``keys`` (what tells it apart from its peers)."""
     return ", ".join(f"{k}={_shown(setting.get(k))}" for k in keys)
@@ -153,17 +164,6 @@ def group_runs(runs):
                                                                   "tau_wrong", "tau_student", "setting")))
 
 
-SHARED_TEMPERATURES = ("tau_target", "tau_wrong", "tau_student")
-
-
-def temperatures_read(method):
-    """The shared temperatures (distill.tau_*) ``method`` reads: a table shows these and "-" for the others, so
-    that a DIST or DKD row does not seem to have trained at an ATS pair it never used.  A method this process
-    does not know (a user's package not installed here) shows all three."""
-    known = methods.METHODS.get(method)
-    return SHARED_TEMPERATURES if known is None else known.temperatures
-
-
 def method_label(setting):
     """The method a run trained with, as a reader names it: an ATS run at equal temperatures is TS (the sweeps of a
     temperature grid run every point as distill.method ats)."""
@@ -174,16 +174,15 @@ def method_label(setting):
 
 
 def run_label(cfg):
+    """A curve's legend: the networks, the method as ``method_label`` names it and the temperatures it reads."""
     d = cfg["distill"]
     arch = cfg["model"]["arch"]
     if d["method"] == "none":
         return f"{arch} (CE)"
-    method, taus = d["method"].upper(), ""
-    if d["method"] in ("ts", "kd", "ats"):
-        taus = f"{d['tau_target']:g}/{d['tau_wrong']:g}"
-        if d["method"] == "ats" and d["tau_target"] == d["tau_wrong"]:  # equal temperatures: plain TS
-            method, taus = "TS", f"{d['tau_target']:g}"
-    return f"{cfg['teacher']['arch']} -> {arch} {method} {taus}".strip()
+    method = method_label({f"distill.{k}": v for k, v in d.items()})
+    pair = [k for k in ("tau_target", "tau_wrong") if k in temperatures_read(d["method"])]
+    taus = f"{d['tau_target']:g}" if method == "ts" else "/".join(f"{d[k]:g}" for k in pair)
+    return f"{cfg['teacher']['arch']} -> {arch} {method.upper()} {taus}".strip()
 
 
 def read_curves(run_folder):
