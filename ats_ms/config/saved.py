@@ -33,8 +33,10 @@ def migrate_saved(raw):
 def read_in_todays_shape(path, raw):
     """``migrate_saved`` for the saved config at ``path``, saying once which keys it carried."""
     migrated = migrate_saved(raw)
-    moved = sorted(set((raw.get("distill") or {})) - set(migrated.get("distill") or {}))
+    moves = methods.moved_keys()
+    distill = raw.get("distill") if isinstance(raw, dict) else None
+    moved = sorted(k for k in distill if k in moves) if isinstance(distill, dict) else []
     if moved:
         print(f"note: {path} was saved by an earlier release of ats_ms; its keys are read in today's shape "
-              f"({', '.join(f'distill.{k} -> {methods.moved_keys()[k]}' for k in moved)})")
+              f"({', '.join(f'distill.{k} -> {moves[k]}' for k in moved)})")
     return migrated
